@@ -1,0 +1,12 @@
+using System.Runtime.InteropServices;
+
+namespace Xdp.Runtime.Interop;
+
+internal static unsafe partial class Interop
+{
+    internal static partial class LibBpf
+    {
+        [LibraryImport(Libraries.LibBpf, EntryPoint = "bpf_program__fd")]
+        internal static partial int ProgramFd(nint prog);
+    }
+}

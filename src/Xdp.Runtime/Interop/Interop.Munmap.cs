@@ -1,0 +1,12 @@
+using System.Runtime.InteropServices;
+
+namespace Xdp.Runtime.Interop;
+
+internal static unsafe partial class Interop
+{
+    internal static partial class Libc
+    {
+        [LibraryImport(Libraries.Libc, EntryPoint = "munmap", SetLastError = true)]
+        internal static partial int Munmap(void* addr, nuint length);
+    }
+}

@@ -1,0 +1,56 @@
+namespace Xdp.Runtime.Pipeline;
+
+/// <summary>
+/// Named reasons a packet is dropped; each is a counter per interface. Later stages append members
+/// before <see cref="Count"/>; names are shown in kebab-case by <see cref="DropReasons.Name"/>.
+/// </summary>
+public enum DropReason : byte
+{
+    None = 0,
+    /// <summary>Shorter than an Ethernet header, or a header's length check failed.</summary>
+    Malformed,
+    /// <summary>Neither IPv4 nor IPv6 (and not otherwise handled).</summary>
+    UnsupportedEthertype,
+    /// <summary>IPv4 header checksum wrong, IHL or total length impossible.</summary>
+    BadIpv4Header,
+    /// <summary>IPv6 version or payload length impossible.</summary>
+    BadIpv6Header,
+    /// <summary>No route for the destination.</summary>
+    NoRoute,
+    /// <summary>TTL / hop limit would reach zero.</summary>
+    TtlExceeded,
+    /// <summary>Route found but no next-hop MAC known.</summary>
+    NoNeighbour,
+    /// <summary>The route points back out of the ingress interface with nothing to change.</summary>
+    Hairpin,
+    /// <summary>The egress TX ring had no room for the descriptor.</summary>
+    TxRingFull,
+    /// <summary>Packet exceeds the egress MTU.</summary>
+    TooBig,
+    Count,
+}
+
+public static class DropReasons
+{
+    private static readonly string[] Names = BuildNames();
+
+    /// <summary>kebab-case name of a reason, e.g. <c>no-route</c>.</summary>
+    public static string Name(DropReason reason) => (int)reason < Names.Length ? Names[(int)reason] : reason.ToString();
+
+    private static string[] BuildNames()
+    {
+        var names = new string[(int)DropReason.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            var s = ((DropReason)i).ToString();
+            var sb = new System.Text.StringBuilder(s.Length + 4);
+            for (var j = 0; j < s.Length; j++)
+            {
+                if (char.IsUpper(s[j]) && j > 0 && !char.IsDigit(s[j - 1])) sb.Append('-');
+                sb.Append(char.ToLowerInvariant(s[j]));
+            }
+            names[i] = sb.ToString();
+        }
+        return names;
+    }
+}
