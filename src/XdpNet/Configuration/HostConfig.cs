@@ -1,0 +1,103 @@
+namespace XdpNet.Configuration;
+
+// The per-host configuration file, bound by Microsoft.Extensions.Configuration. These are plain
+// settings classes: validation and conversion into data-plane tables happen elsewhere
+// (HostConfigValidator, pipeline builders), never on the hot path. The README documents every key.
+
+public sealed class HostConfig
+{
+    public NodeConfig Node { get; set; } = new();
+    public List<InterfaceConfig> Interfaces { get; set; } = [];
+    public UmemConfig Umem { get; set; } = new();
+    public RingConfig Rings { get; set; } = new();
+    public BusyPollConfig BusyPoll { get; set; } = new();
+    public List<RouteConfig> Routes { get; set; } = [];
+    public StatsConfig Stats { get; set; } = new();
+}
+
+public sealed class NodeConfig
+{
+    public string Name { get; set; } = "xdpnet";
+    /// <summary>CPU the worker thread is pinned to; null = not pinned.</summary>
+    public int? Cpu { get; set; }
+}
+
+public sealed class InterfaceConfig
+{
+    public string Name { get; set; } = "";
+    /// <summary>"uplink" (underlay towards other hosts) or "local" (host end of a container veth).</summary>
+    public string Role { get; set; } = "local";
+    public List<int> Queues { get; set; } = [0];
+    /// <summary>"auto" (zero-copy where the driver supports it, else copy), "copy" or "zerocopy".</summary>
+    public string Bind { get; set; } = "auto";
+    /// <summary>"auto" (native, falling back to generic), "native" or "generic".</summary>
+    public string Attach { get; set; } = "auto";
+    /// <summary>Interface MAC; read from the kernel when absent (replay needs it when the interface does not exist).</summary>
+    public string? Mac { get; set; }
+    public int Mtu { get; set; } = 1500;
+    public SteeringConfig Steering { get; set; } = new();
+}
+
+public sealed class SteeringConfig
+{
+    /// <summary>"routed" (IP packets to a route prefix, except the host's own addresses), "all", or "rules".</summary>
+    public string Mode { get; set; } = "routed";
+    /// <summary>Mode "rules": ethertypes owned outright, e.g. "0x86dd".</summary>
+    public List<string> Ethertypes { get; set; } = [];
+    /// <summary>Mode "rules": IPv4/IPv6 destination prefixes owned.</summary>
+    public List<string> Prefixes { get; set; } = [];
+    /// <summary>Mode "rules": UDP destination ports owned.</summary>
+    public List<int> UdpPorts { get; set; } = [];
+    /// <summary>Destination prefixes always left to the kernel (the host's own addresses are added automatically).</summary>
+    public List<string> Exclude { get; set; } = [];
+}
+
+public sealed class UmemConfig
+{
+    /// <summary>Bytes per frame (chunk); a power of two between 2048 and the page size.</summary>
+    public int FrameSize { get; set; } = 4096;
+    public int Frames { get; set; } = 8192;
+    /// <summary>Bytes reserved before each received packet for encapsulation headers.</summary>
+    public int Headroom { get; set; } = 256;
+}
+
+public sealed class RingConfig
+{
+    public int Rx { get; set; } = 2048;
+    public int Tx { get; set; } = 2048;
+    public int Fill { get; set; } = 4096;
+    public int Completion { get; set; } = 2048;
+    /// <summary>Descriptors handled per ring operation (1..256).</summary>
+    public int Batch { get; set; } = 64;
+    /// <summary>XDP_MAX_TX_SKB_BUDGET for copy-mode TX (Linux 6.17+); null = kernel default (32).</summary>
+    public int? TxSkbBudget { get; set; }
+}
+
+public sealed class BusyPollConfig
+{
+    public bool Enabled { get; set; }
+    /// <summary>SO_BUSY_POLL in microseconds.</summary>
+    public int TimeoutUs { get; set; } = 20;
+    /// <summary>SO_BUSY_POLL_BUDGET.</summary>
+    public int Budget { get; set; } = 64;
+    /// <summary>SO_PREFER_BUSY_POLL.</summary>
+    public bool Prefer { get; set; } = true;
+}
+
+public sealed class RouteConfig
+{
+    /// <summary>IPv4 or IPv6 prefix, e.g. "198.18.2.0/24" or "2001:db8:2::/64".</summary>
+    public string Prefix { get; set; } = "";
+    /// <summary>Egress interface name (must be one of Interfaces).</summary>
+    public string Interface { get; set; } = "";
+    /// <summary>Next-hop MAC; when absent it is resolved from the kernel's neighbour table.</summary>
+    public string? NextHopMac { get; set; }
+    /// <summary>Next-hop address for the neighbour lookup; absent = the packet's destination (on-link).</summary>
+    public string? Gateway { get; set; }
+}
+
+public sealed class StatsConfig
+{
+    /// <summary>Unix socket the running instance serves counters on; default /run/xdpnet/&lt;node&gt;.sock.</summary>
+    public string? Socket { get; set; }
+}
