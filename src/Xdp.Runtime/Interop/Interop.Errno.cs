@@ -12,6 +12,7 @@ internal static unsafe partial class Interop
         internal const int EBUSY = 16;
         internal const int ENETDOWN = 100;
         internal const int EOPNOTSUPP = 95;
+        internal const int EINVAL = 22;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "strerror")]
         private static partial nint StrErrorNative(int errnum);

@@ -1,0 +1,239 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Xdp.Runtime.Interop;
+using Xdp.Runtime.Pipeline;
+using Xdp.Runtime.Xsk;
+using Libc = Xdp.Runtime.Interop.Interop.Libc;
+
+namespace Xdp.Runtime.Worker;
+
+/// <summary>
+/// The run-to-completion loop: for every port, reclaim completed TX frames, refill the fill ring, take a batch
+/// of received descriptors, run the pipeline on each frame in place, and hand transmitted frames to the egress
+/// port's TX ring (same UMEM: the descriptor moves, the bytes do not). One thread, pinned; no locks, no allocation.
+/// </summary>
+public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, IPacketStage
+{
+    private readonly Umem _umem;
+    private readonly FramePool _pool;
+    private readonly XskPort[] _ports;
+    /// <summary>Port used to transmit on each interface (by interface index); -1 when the interface has no socket.</summary>
+    private readonly int[] _txPortOfInterface;
+    private readonly uint[] _pendingTx;
+    private readonly uint _batch;
+    private readonly int _idleSpinsBeforePoll;
+    private readonly Libc.PollFd[] _pollFds;
+    private TPipeline _pipeline;
+    private volatile bool _stop;
+
+    public long Batches;
+    public long IdlePolls;
+
+    public DataPlaneWorker(Umem umem, XskPort[] ports, int interfaceCount, TPipeline pipeline, int batch = 64, int idleSpinsBeforePoll = 2000)
+    {
+        _umem = umem;
+        _pool = umem.Pool;
+        _ports = ports;
+        _pipeline = pipeline;
+        _batch = (uint)batch;
+        _idleSpinsBeforePoll = idleSpinsBeforePoll;
+        _txPortOfInterface = new int[interfaceCount];
+        Array.Fill(_txPortOfInterface, -1);
+        for (var i = ports.Length - 1; i >= 0; i--) _txPortOfInterface[ports[i].InterfaceIndex] = i;
+        _pendingTx = new uint[ports.Length];
+        _pollFds = new Libc.PollFd[ports.Length];
+        for (var i = 0; i < ports.Length; i++) _pollFds[i] = new Libc.PollFd { Fd = ports[i].Socket.Fd, Events = Libc.POLLIN };
+        PrimeFillRings();
+    }
+
+    /// <summary>The pipeline the worker runs; replaced only between batches by the worker thread itself.</summary>
+    public ref TPipeline Pipeline => ref _pipeline;
+
+    public void Stop() => _stop = true;
+
+    /// <summary>Starts the loop on a dedicated thread, pinned to <paramref name="cpu"/> when given.</summary>
+    public Thread Start(int? cpu, string name = "xdpnet-worker")
+    {
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                if (cpu is int c) CpuAffinity.PinCurrentThread(c);
+                Run();
+            }
+            catch (Exception ex)
+            {
+                // A data-plane loop that throws has corrupted frame accounting: stop the process loudly.
+                Environment.FailFast("xdpnet worker failed", ex);
+            }
+        })
+        { IsBackground = true, Name = name };
+        thread.Start();
+        return thread;
+    }
+
+    /// <summary>Loops until <see cref="Stop"/>.</summary>
+    public void Run()
+    {
+        var idle = 0;
+        while (!_stop)
+        {
+            if (RunOnce() != 0)
+            {
+                idle = 0;
+                continue;
+            }
+            if (++idle < _idleSpinsBeforePoll) continue;
+            idle = 0;
+            IdlePolls++;
+            fixed (Libc.PollFd* fds = _pollFds)
+            {
+                // Sleep in the kernel until a socket has packets; the timeout bounds how late Stop() is noticed.
+                Libc.Poll(fds, (nuint)_pollFds.Length, 50);
+            }
+        }
+    }
+
+    /// <summary>One pass over all ports; returns the number of packets received.</summary>
+    public int RunOnce()
+    {
+        var received = 0;
+        var ports = _ports;
+        for (var p = 0; p < ports.Length; p++)
+        {
+            var port = ports[p];
+            var socket = port.Socket;
+            Reclaim(socket);
+            Refill(socket);
+            var n = socket.Rx.Peek(_batch, out var idx);
+            if (n == 0)
+            {
+                if (socket.Fill.NeedsWakeup) socket.KickRx();
+                continue;
+            }
+            received += (int)n;
+            ProcessBatch(port, idx, n);
+            socket.Rx.Release(n);
+        }
+        if (received != 0)
+        {
+            Batches++;
+            FlushTx();
+        }
+        return received;
+    }
+
+    private void ProcessBatch(XskPort port, uint idx, uint n)
+    {
+        var counters = port.Counters;
+        var frameSize = (ulong)_umem.FrameSize;
+        var frameMask = frameSize - 1;
+        var umemBase = _umem.Base;
+        long bytes = 0;
+        for (uint i = 0; i < n; i++)
+        {
+            var desc = port.Socket.Rx[idx + i];
+            bytes += desc.Len;
+            var offsetInFrame = (int)(desc.Addr & frameMask);
+            var ctx = new PacketContext(umemBase + desc.Addr, (int)desc.Len, offsetInFrame,
+                (int)frameSize - offsetInFrame - (int)desc.Len, port.InterfaceIndex);
+            var verdict = _pipeline.Process(ref ctx);
+            if (verdict == Verdict.Tx && !Enqueue(ref ctx))
+            {
+                verdict = Verdict.Drop;
+                ctx.Reason = DropReason.TxRingFull;
+            }
+            if (verdict != Verdict.Tx)
+            {
+                // Continue (no stage claimed it) and Pass (only the steering program may pass) count as drops too.
+                var reason = verdict == Verdict.Drop ? ctx.Reason : DropReason.None;
+                counters.Drops[(int)reason]++;
+                _pool.Free(desc.Addr);
+            }
+        }
+        counters.RxPackets += n;
+        counters.RxBytes += bytes;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Enqueue(ref PacketContext ctx)
+    {
+        var egress = (uint)ctx.EgressInterface < (uint)_txPortOfInterface.Length ? _txPortOfInterface[ctx.EgressInterface] : -1;
+        if (egress < 0) return false;
+        var socket = _ports[egress].Socket;
+        if (socket.Tx.Reserve(1, out var slot) == 0)
+        {
+            // Ring full: push what is queued to the kernel and take back finished frames, then try once more.
+            FlushPort(egress);
+            socket.KickTx();
+            Reclaim(socket);
+            if (socket.Tx.Reserve(1, out slot) == 0) return false;
+        }
+        ref var d = ref socket.Tx[slot];
+        d.Addr = (ulong)(ctx.Data - _umem.Base);
+        d.Len = (uint)ctx.Length;
+        d.Options = 0;
+        _pendingTx[egress]++;
+        _ports[egress].Counters.TxBytes += ctx.Length;
+        return true;
+    }
+
+    private void FlushTx()
+    {
+        for (var p = 0; p < _ports.Length; p++)
+        {
+            if (_pendingTx[p] == 0) continue;
+            FlushPort(p);
+            var socket = _ports[p].Socket;
+            // Copy mode transmits only inside sendto(); zero-copy drivers need it only when they asked.
+            if (!socket.ZeroCopy || socket.Tx.NeedsWakeup) socket.KickTx();
+        }
+    }
+
+    private void FlushPort(int p)
+    {
+        var pending = _pendingTx[p];
+        if (pending == 0) return;
+        _ports[p].Socket.Tx.Submit(pending);
+        _ports[p].Counters.TxPackets += pending;
+        _pendingTx[p] = 0;
+    }
+
+    private void Reclaim(XskSocket socket)
+    {
+        var n = socket.Completion.Peek(_batch * 4, out var idx);
+        if (n == 0) return;
+        for (uint i = 0; i < n; i++) _pool.Free(socket.Completion[idx + i]);
+        socket.Completion.Release(n);
+    }
+
+    private void Refill(XskSocket socket)
+    {
+        var want = (uint)Math.Min(_pool.Count, (int)_batch * 4);
+        if (want == 0) return;
+        var n = socket.Fill.Reserve(want, out var idx);
+        for (uint i = 0; i < n; i++)
+        {
+            _pool.TryAllocate(out var addr);
+            socket.Fill[idx + i] = addr;
+        }
+        if (n != 0) socket.Fill.Submit(n);
+    }
+
+    private void PrimeFillRings()
+    {
+        // Give each socket an equal share of half the frames; the other half stays free for frames in TX rings.
+        var share = (uint)(_pool.Count / Math.Max(1, _ports.Length) / 2);
+        foreach (var port in _ports)
+        {
+            var socket = port.Socket;
+            var n = socket.Fill.Reserve(Math.Min(share, socket.Fill.Size), out var idx);
+            for (uint i = 0; i < n; i++)
+            {
+                _pool.TryAllocate(out var addr);
+                socket.Fill[idx + i] = addr;
+            }
+            socket.Fill.Submit(n);
+        }
+    }
+}
