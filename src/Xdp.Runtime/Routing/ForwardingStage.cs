@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using Xdp.Runtime.Pipeline;
+using Xdp.Runtime.Wire;
+
+namespace Xdp.Runtime.Routing;
+
+/// <summary>
+/// IP forwarding (RFC 1812 section 5.2 / RFC 8200 section 3): validate the IP header, decrement TTL / hop limit,
+/// find the route and next-hop MAC, rewrite the Ethernet addresses and transmit. Every failure is a named drop;
+/// no allocation, no exception. VLAN tags are preserved as received (the data plane does not switch VLANs).
+/// <para>
+/// <see cref="Tables"/> is a plain field: the host swaps it between batches (the worker owns the stage).
+/// </para>
+/// </summary>
+public struct ForwardingStage : IPacketStage
+{
+    public ForwardingTables Tables;
+
+    public ForwardingStage(ForwardingTables tables)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        Tables = tables;
+    }
+
+    public Verdict Process(ref PacketContext packet)
+    {
+        if (!EthernetFrame.TryCreate(packet.Bytes, out var frame)) return packet.Drop(DropReason.Malformed);
+        return frame.EtherType switch
+        {
+            EtherType.Ipv4 => ForwardV4(ref packet, frame),
+            EtherType.Ipv6 => ForwardV6(ref packet, frame),
+            _ => packet.Drop(DropReason.UnsupportedEthertype),
+        };
+    }
+
+    private Verdict ForwardV4(ref PacketContext packet, EthernetFrame frame)
+    {
+        if (!Ipv4Header.TryCreate(frame.Payload, out var ip, out var error))
+        {
+            return packet.Drop(error == Ipv4Header.Error.Truncated ? DropReason.Malformed : DropReason.BadIpv4Header);
+        }
+        if (!ip.IsChecksumValid) return packet.Drop(DropReason.BadIpv4Header);
+        // RFC 1812 section 5.3.1: a forwarded packet whose TTL would reach zero is discarded.
+        if (ip.Ttl <= 1) return packet.Drop(DropReason.TtlExceeded);
+
+        var tables = Tables;
+        var destination = ip.DestinationAddress;
+        var targetIndex = tables.Routes.LookupV4(destination);
+        var targets = tables.TargetArray;
+        if ((uint)targetIndex >= (uint)targets.Length) return packet.Drop(DropReason.NoRoute);
+        ref readonly var target = ref targets[targetIndex];
+        var interfaces = tables.InterfaceArray;
+        ref readonly var egress = ref interfaces[target.EgressInterface];
+
+        MacAddress nextHop;
+        if (target.NextHopKnown)
+        {
+            nextHop = target.NextHopMac;
+        }
+        else if (target.Gateway is not null || !tables.Neighbours.TryGetV4(egress.KernelIndex, destination, out nextHop))
+        {
+            if (target.Gateway is null) tables.Misses.RecordV4(target.EgressInterface, destination);
+            return packet.Drop(DropReason.NoNeighbour);
+        }
+
+        var totalLength = ip.TotalLength;
+        // No fragmentation in the data plane: an oversized packet is dropped whatever its DF bit.
+        if (totalLength > egress.Mtu) return packet.Drop(DropReason.TooBig);
+
+        ip.DecrementTtl();
+        return Rewrite(ref packet, frame, frame.PayloadOffset + totalLength, nextHop, egress.Mac, target.EgressInterface);
+    }
+
+    private Verdict ForwardV6(ref PacketContext packet, EthernetFrame frame)
+    {
+        if (!Ipv6Header.TryCreate(frame.Payload, out var ip, out var error))
+        {
+            return packet.Drop(error == Ipv6Header.Error.Truncated ? DropReason.Malformed : DropReason.BadIpv6Header);
+        }
+        // RFC 8200 section 3: a node forwarding a packet whose hop limit would reach zero discards it.
+        if (ip.HopLimit <= 1) return packet.Drop(DropReason.TtlExceeded);
+
+        // RFC 4291 section 2.5.6: packets with a link-local source or destination are never forwarded; a multicast
+        // source is invalid (section 2.7) and multicast routing is not the data plane's job.
+        if (IsLinkLocalOrMulticast(ip.DestinationBytes) || IsLinkLocalOrMulticast(ip.SourceBytes))
+        {
+            return packet.Drop(DropReason.NoRoute);
+        }
+
+        var destination = ip.DestinationAddress;
+        var tables = Tables;
+        var targetIndex = tables.Routes.LookupV6(destination);
+        var targets = tables.TargetArray;
+        if ((uint)targetIndex >= (uint)targets.Length) return packet.Drop(DropReason.NoRoute);
+        ref readonly var target = ref targets[targetIndex];
+        var interfaces = tables.InterfaceArray;
+        ref readonly var egress = ref interfaces[target.EgressInterface];
+
+        MacAddress nextHop;
+        if (target.NextHopKnown)
+        {
+            nextHop = target.NextHopMac;
+        }
+        else if (target.Gateway is not null || !tables.Neighbours.TryGetV6(egress.KernelIndex, destination, out nextHop))
+        {
+            if (target.Gateway is null) tables.Misses.Record(target.EgressInterface, destination, true);
+            return packet.Drop(DropReason.NoNeighbour);
+        }
+
+        var totalLength = ip.TotalLength;
+        // RFC 8200 section 5: routers never fragment; the source learns the MTU from Packet Too Big.
+        if (totalLength > egress.Mtu) return packet.Drop(DropReason.TooBig);
+
+        ip.HopLimit = (byte)(ip.HopLimit - 1);
+        return Rewrite(ref packet, frame, frame.PayloadOffset + totalLength, nextHop, egress.Mac, target.EgressInterface);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Verdict Rewrite(ref PacketContext packet, EthernetFrame frame, int frameLength, MacAddress destination, MacAddress source, int egressInterface)
+    {
+        frame.Destination = destination;
+        frame.Source = source;
+        // Ethernet pads frames to 60 bytes (IEEE 802.3 clause 3.2.8); the padding is not part of the IP packet.
+        packet.Tailroom += packet.Length - frameLength;
+        packet.Length = frameLength;
+        return packet.Transmit(egressInterface);
+    }
+
+    // fe80::/10 link-local, ff00::/8 multicast (RFC 4291 sections 2.4, 2.7): checked on the first two bytes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsLinkLocalOrMulticast(ReadOnlySpan<byte> address) =>
+        address[0] == 0xFF || (address[0] == 0xFE && (address[1] & 0xC0) == 0x80);
+}
