@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Net;
+using System.Net.NetworkInformation;
+using Xdp.Runtime.Bpf;
+using XdpNet.Configuration;
+
+namespace XdpNet.Pipeline;
+
+/// <summary>What each interface's steering program hands to the data plane, from the configuration.</summary>
+public static class SteeringRulesFactory
+{
+    /// <summary>
+    /// <c>routed</c>: IPv4/IPv6 packets to any route prefix are owned; the host's own addresses
+    /// (<paramref name="hostAddresses"/>) and <c>Exclude</c> stay with the kernel, as do ARP/NDP and anything else.
+    /// <c>all</c>: every frame. <c>rules</c>: the listed ethertypes, prefixes and UDP ports.
+    /// </summary>
+    public static SteeringRules Create(HostConfig config, InterfaceConfig iface, IEnumerable<IPAddress> hostAddresses)
+    {
+        var s = iface.Steering;
+        var rules = new SteeringRules();
+        switch (s.Mode)
+        {
+            case "all":
+                rules.OwnAll = true;
+                return rules;
+            case "rules":
+                foreach (var e in s.Ethertypes) rules.EtherTypes.Add(ParseEthertype(e));
+                foreach (var p in s.Prefixes) rules.Prefixes.Add(SteeringPrefix.Own(p));
+                foreach (var port in s.UdpPorts) rules.UdpPorts.Add((ushort)port);
+                break;
+            default:
+                foreach (var route in config.Routes) rules.Prefixes.Add(SteeringPrefix.Own(route.Prefix));
+                break;
+        }
+        var seen = new HashSet<IPNetwork>();
+        foreach (var p in rules.Prefixes) seen.Add(p.Network);
+        foreach (var e in s.Exclude)
+        {
+            var net = IPNetwork.Parse(e);
+            if (seen.Add(net)) rules.Prefixes.Add(new SteeringPrefix(net, SteeringAction.Pass));
+        }
+        foreach (var a in hostAddresses)
+        {
+            var net = new IPNetwork(a, a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            if (seen.Add(net)) rules.Prefixes.Add(new SteeringPrefix(net, SteeringAction.Pass));
+        }
+        return rules;
+    }
+
+    /// <summary>Every unicast address of this network namespace (IPv6 link-local excluded: never routed).</summary>
+    public static IReadOnlyList<IPAddress> LocalAddresses()
+    {
+        var list = new List<IPAddress>();
+        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            foreach (var u in nic.GetIPProperties().UnicastAddresses)
+            {
+                var a = u.Address;
+                if (a.IsIPv6LinkLocal) continue;
+                list.Add(a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a);
+            }
+        }
+        return list;
+    }
+
+    private static ushort ParseEthertype(string text) =>
+        text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ushort.Parse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)
+            : ushort.Parse(text, CultureInfo.InvariantCulture);
+}
