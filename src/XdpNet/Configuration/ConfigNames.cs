@@ -1,0 +1,23 @@
+namespace XdpNet.Configuration;
+
+/// <summary>The enumerated string values the configuration accepts (compared case-insensitively).</summary>
+public static class ConfigNames
+{
+    public static readonly string[] Roles = ["uplink", "local"];
+    public static readonly string[] BindModes = ["auto", "copy", "zerocopy"];
+    public static readonly string[] AttachModes = ["auto", "native", "generic"];
+    public static readonly string[] SteeringModes = ["routed", "all", "rules"];
+
+    public static bool Is(string? value, string name) => string.Equals(value, name, StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsOneOf(string? value, string[] names)
+    {
+        foreach (var n in names)
+        {
+            if (Is(value, n)) return true;
+        }
+        return false;
+    }
+
+    public static string Describe(string[] names) => string.Join(", ", Array.ConvertAll(names, n => $"\"{n}\""));
+}
