@@ -57,7 +57,7 @@ public static class SteeringRulesFactory
             {
                 var a = u.Address;
                 if (a.IsIPv6LinkLocal) continue;
-                list.Add(a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a);
+                list.Add(a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a);
             }
         }
         return list;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what XdpNet needs on Debian 12 (as root), only what is missing.
+set -euo pipefail
+pkgs=(clang llvm iputils-ping libxdp-dev libbpf-dev iproute2 iperf3 ethtool gcc libc6-dev linux-libc-dev tcpdump procps sysstat)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v dotnet >/dev/null || { echo "the .NET SDK (dotnet) is required on PATH" >&2; exit 1; }

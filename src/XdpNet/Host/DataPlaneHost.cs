@@ -1,0 +1,91 @@
+using System.Globalization;
+using Xdp.Runtime.Bpf;
+using Xdp.Runtime.Pipeline;
+using Xdp.Runtime.Routing;
+using Xdp.Runtime.Xsk;
+using XdpNet.Configuration;
+using XdpNet.Pipeline;
+
+namespace XdpNet.Host;
+
+/// <summary><c>xdpnet run</c>: sets the data plane up from a validated configuration and runs it until cancelled.</summary>
+public static class DataPlaneHost
+{
+    private static readonly TimeSpan RefreshInterval = TimeSpan.FromMilliseconds(200);
+
+    public static int Run(HostConfig config, string configPath, CancellationToken token)
+    {
+        var errors = new List<ConfigError>();
+        var interfaces = InterfaceResolver.Resolve(config, requireKernel: true, errors);
+        if (errors.Count > 0)
+        {
+            foreach (var e in errors) Console.Error.WriteLine($"config error: {e}");
+            return 2;
+        }
+
+        using var resolver = NeighbourResolver.Open();
+        var tables = HostPipelineBuilder.BuildForwarding(config, interfaces, resolver.ReadTable());
+        foreach (var (ifindex, address) in tables.UnresolvedGateways()) resolver.RequestResolution(ifindex, address);
+
+        var hostAddresses = SteeringRulesFactory.LocalAddresses();
+        var bindings = config.Interfaces.Select(i => new InterfaceBinding(
+            i.Name, i.Queues, ParseBind(i.Bind), ParseAttach(i.Attach), SteeringRulesFactory.Create(config, i, hostAddresses))).ToList();
+
+        using var umem = new Umem(config.Umem.Frames, config.Umem.FrameSize, config.Umem.Headroom);
+        var socketOptions = new XskSocketOptions
+        {
+            RxSize = (uint)config.Rings.Rx,
+            TxSize = (uint)config.Rings.Tx,
+            FillSize = (uint)config.Rings.Fill,
+            CompletionSize = (uint)config.Rings.Completion,
+            BusyPoll = config.BusyPoll.Enabled,
+            BusyPollTimeoutUs = config.BusyPoll.TimeoutUs,
+            BusyPollBudget = config.BusyPoll.Budget,
+            PreferBusyPoll = config.BusyPoll.Prefer,
+            TxSkbBudget = config.Rings.TxSkbBudget,
+        };
+
+        using var plane = new DataPlane<HostPipeline>(umem, bindings, socketOptions, new HostPipeline(tables), config.Rings.Batch);
+        foreach (var port in plane.Ports)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{port.Interface} (ifindex {port.Ifindex}) queue {port.Queue}: XDP {Describe(port.AttachMode)}, AF_XDP {(port.ZeroCopy ? "zero-copy" : "copy")}"));
+        }
+        plane.Start(config.Node.Cpu);
+        var started = DateTimeOffset.UtcNow;
+        using var stats = HostStats.Serve(config, plane, started);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ready: node {config.Node.Name}, {interfaces.Count} interfaces, {config.Routes.Count} routes, worker on CPU {(config.Node.Cpu?.ToString(CultureInfo.InvariantCulture) ?? "any")}, stats on {stats.SocketPath}"));
+
+        var refresher = new NeighbourRefresher(resolver, tables, t => plane.Worker.Pipeline.Forwarding.Tables = t);
+        while (!token.WaitHandle.WaitOne(RefreshInterval))
+        {
+            refresher.Tick();
+        }
+
+        plane.Dispose();
+        Console.WriteLine("stopped: steering programs detached, sockets closed");
+        foreach (var c in plane.Counters)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{c.Name}: rx {c.RxPackets} packets {c.RxBytes} bytes, tx {c.TxPackets} packets {c.TxBytes} bytes, drops {c.TotalDrops}"));
+        }
+        return 0;
+    }
+
+    private static string Describe(XdpAttachMode mode) => mode == XdpAttachMode.Generic ? "generic (skb)" : "native (driver)";
+
+    internal static XskBindMode ParseBind(string value) => value switch
+    {
+        "copy" => XskBindMode.Copy,
+        "zerocopy" => XskBindMode.ZeroCopy,
+        _ => XskBindMode.Auto,
+    };
+
+    internal static XdpAttachMode ParseAttach(string value) => value switch
+    {
+        "native" => XdpAttachMode.Native,
+        "generic" => XdpAttachMode.Generic,
+        _ => XdpAttachMode.Auto,
+    };
+}

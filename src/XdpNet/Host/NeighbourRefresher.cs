@@ -1,0 +1,69 @@
+using Xdp.Runtime.Routing;
+
+namespace XdpNet.Host;
+
+/// <summary>
+/// Keeps next-hop MACs current off the hot path: asks the kernel to resolve what the worker missed and the
+/// gateways still unknown, re-reads the kernel's neighbour table, and publishes new forwarding tables (one
+/// reference swap) when it changed.
+/// </summary>
+public sealed class NeighbourRefresher
+{
+    private readonly NeighbourResolver _resolver;
+    private readonly Action<ForwardingTables> _publish;
+    private readonly NeighbourMiss[] _misses = new NeighbourMiss[64];
+    private ForwardingTables _tables;
+    private string _fingerprint;
+    private int _ticks;
+
+    public NeighbourRefresher(NeighbourResolver resolver, ForwardingTables tables, Action<ForwardingTables> publish)
+    {
+        _resolver = resolver;
+        _tables = tables;
+        _publish = publish;
+        _fingerprint = Fingerprint(tables.Neighbours);
+    }
+
+    public ForwardingTables Current => _tables;
+
+    public void Tick()
+    {
+        var requested = false;
+        int n;
+        while ((n = _tables.Misses.Drain(_misses)) > 0)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var kernelIndex = _tables.Interfaces[_misses[i].EgressInterface].KernelIndex;
+                _resolver.RequestResolution(kernelIndex, _misses[i].ToIPAddress());
+                requested = true;
+            }
+        }
+        // Gateways: retried every second until the kernel knows them.
+        if (++_ticks % 5 == 0)
+        {
+            foreach (var (ifindex, address) in _tables.UnresolvedGateways())
+            {
+                _resolver.RequestResolution(ifindex, address);
+                requested = true;
+            }
+        }
+        if (requested) Thread.Sleep(20); // let ARP/NDP answer before the read below
+        if (!requested && _ticks % 5 != 0) return;
+
+        var table = _resolver.ReadTable();
+        var fingerprint = Fingerprint(table);
+        if (fingerprint == _fingerprint) return;
+        _fingerprint = fingerprint;
+        _tables = _tables.WithResolvedNeighbours(table);
+        _publish(_tables);
+    }
+
+    private static string Fingerprint(NeighbourTable table)
+    {
+        var parts = new List<string>(table.Count);
+        foreach (var e in table.Entries) parts.Add($"{e.KernelInterfaceIndex}/{e.Address}/{e.Mac}");
+        parts.Sort(StringComparer.Ordinal);
+        return string.Join('|', parts);
+    }
+}

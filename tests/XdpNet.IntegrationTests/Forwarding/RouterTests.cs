@@ -1,0 +1,149 @@
+using System.Text.Json;
+using XdpNet.IntegrationTests.Support;
+
+namespace XdpNet.IntegrationTests.Forwarding;
+
+/// <summary>
+/// <c>| gen | -- veth -- | dut: xdpnet run | -- veth -- | sink |</c>: real traffic through the data plane.
+/// </summary>
+[Collection("netns")]
+public sealed class RouterTests : IDisposable
+{
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
+    private readonly RouterTopology _t = RouterTopology.Create();
+    private readonly string _dir = Directory.CreateTempSubdirectory("xdpnet-it-").FullName;
+    private readonly string _node = "it" + UniqueName.Suffix(6);
+
+    private string StatsSocket => Path.Combine(_dir, "stats.sock");
+
+    private XdpNetProcess StartXdpNet()
+    {
+        var config = _t.WriteConfig(_dir, _node);
+        var p = XdpNetProcess.Start(_t.Dut, "run", "--config", config);
+        p.WaitReady(Startup);
+        return p;
+    }
+
+    private (long Rx, long Tx) Counters(string iface)
+    {
+        using var doc = XdpNetProcess.Stats(_t.Dut, StatsSocket);
+        foreach (var i in doc.RootElement.GetProperty("interfaces").EnumerateArray())
+        {
+            if (i.GetProperty("name").GetString() == iface)
+                return (i.GetProperty("rxPackets").GetInt64(), i.GetProperty("txPackets").GetInt64());
+        }
+        throw new InvalidOperationException($"no interface {iface} in stats");
+    }
+
+    private bool Ping(NetNs from, string address, int count = 3) =>
+        from.Exec(TimeSpan.FromSeconds(20), "ping", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "0.2", "-W", "2", address).Succeeded;
+
+    [RootFact]
+    public void PingIpv4AndIpv6CrossTheDataPlaneWithTheKernelNotForwarding()
+    {
+        using var x = StartXdpNet();
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV4), x.Output);
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV6), x.Output);
+        var (rx, _) = Counters(_t.D0);
+        var (_, tx) = Counters(_t.D0);
+        Assert.True(rx >= 6, $"d0 received {rx}"); // 3 echo requests per family, at least
+        Assert.True(tx >= 6, $"d0 transmitted {tx}"); // and the replies back to gen
+        Assert.Equal(0, x.Interrupt(TimeSpan.FromSeconds(20)));
+        Assert.False(Ping(_t.Gen, RouterTopology.SinkV4, 1)); // the kernel does not forward: it was xdpnet
+    }
+
+    [RootFact]
+    public void UdpFlowCountersEqualWhatWasSent()
+    {
+        using var x = StartXdpNet();
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV4, 1)); // resolve neighbours first, so nothing is dropped as no-neighbour
+        var (rx0, _) = Counters(_t.D0);
+        var (_, tx1) = Counters(_t.D1);
+        const int sent = 500;
+        var received = UdpFlow.Run(_t.Gen, _t.Sink, RouterTopology.SinkV4, 9000, sent);
+        Thread.Sleep(200);
+        var (rx0After, _) = Counters(_t.D0);
+        var (_, tx1After) = Counters(_t.D1);
+        Assert.Equal(sent, received);
+        Assert.Equal(sent, rx0After - rx0);
+        Assert.Equal(sent, tx1After - tx1);
+
+        var received6 = UdpFlow.Run(_t.Gen, _t.Sink, RouterTopology.SinkV6, 9001, 200, payload: 1200);
+        Assert.Equal(200, received6);
+    }
+
+    [RootFact]
+    public void TcpFlowWithIperf3CrossesTheDataPlane()
+    {
+        using var x = StartXdpNet();
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV4, 1));
+        var server = BackgroundProcess.StartBackground(_t.Sink, "iperf3", "-s", "-1", "-B", RouterTopology.SinkV4);
+        try
+        {
+            Thread.Sleep(500);
+            var client = _t.Gen.Exec(TimeSpan.FromSeconds(30), "iperf3", "-c", RouterTopology.SinkV4, "-t", "3", "-J");
+            Assert.True(client.Succeeded, client.ToString());
+            using var doc = JsonDocument.Parse(client.StdOut);
+            var bytes = doc.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bytes").GetDouble();
+            Assert.True(bytes > 1_000_000, $"only {bytes} bytes received");
+            var (rx, _) = Counters(_t.D0);
+            Assert.True(rx > 1000, $"d0 received only {rx} packets: the TCP flow did not cross xdpnet");
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+        }
+    }
+
+    [RootFact]
+    public void TrafficToTheHostItselfStillReachesTheKernel()
+    {
+        using var x = StartXdpNet();
+        var (rx0, _) = Counters(_t.D0);
+        Assert.True(Ping(_t.Gen, RouterTopology.DutV4In));
+        Assert.True(Ping(_t.Gen, RouterTopology.DutV6In));
+        var (rx1, _) = Counters(_t.D0);
+        Assert.Equal(rx0, rx1); // the host's own addresses are left to the kernel
+    }
+
+    [RootFact]
+    public void KillingTheProcessMidFlowLeavesTheKernelPathWorkingAndARestartAttachesCleanly()
+    {
+        var x = StartXdpNet();
+        var flood = BackgroundProcess.StartBackground(_t.Gen, "ping", "-i", "0.01", "-c", "1000", RouterTopology.SinkV4);
+        Thread.Sleep(500);
+        x.Kill();
+        x.Dispose();
+        flood.Kill(entireProcessTree: true);
+
+        // The BPF link died with the process: everything goes to the kernel again.
+        Assert.True(Ping(_t.Gen, RouterTopology.DutV4In));
+        _t.Dut.ExecChecked("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV4));
+        _t.Dut.ExecChecked("sysctl", "-qw", "net.ipv4.ip_forward=0");
+        Assert.DoesNotContain("xdp", _t.Dut.ExecChecked("ip", "link", "show", "dev", _t.D0).StdOut, StringComparison.Ordinal);
+
+        using var again = StartXdpNet();
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV4), again.Output);
+    }
+
+    public void Dispose()
+    {
+        _t.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
+
+/// <summary>Background processes for a test (servers, floods), killed by the test.</summary>
+internal static class BackgroundProcess
+{
+    public static System.Diagnostics.Process StartBackground(NetNs ns, string file, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "netns", "exec", ns.Name, file }.Concat(args)) info.ArgumentList.Add(a);
+        var p = System.Diagnostics.Process.Start(info)!;
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+}
