@@ -1,6 +1,6 @@
 namespace XdpNet.Configuration;
 
-/// <summary>The enumerated string values the configuration accepts (compared case-insensitively).</summary>
+/// <summary>The enumerated string values the configuration accepts, exactly as written here (lower case).</summary>
 public static class ConfigNames
 {
     public static readonly string[] Roles = ["uplink", "local"];
@@ -8,7 +8,7 @@ public static class ConfigNames
     public static readonly string[] AttachModes = ["auto", "native", "generic"];
     public static readonly string[] SteeringModes = ["routed", "all", "rules"];
 
-    public static bool Is(string? value, string name) => string.Equals(value, name, StringComparison.OrdinalIgnoreCase);
+    public static bool Is(string? value, string name) => string.Equals(value, name, StringComparison.Ordinal);
 
     public static bool IsOneOf(string? value, string[] names)
     {

@@ -36,6 +36,7 @@ public class HostConfigValidatorTests
         ["role unknown"] = (c => c.Interfaces[0].Role = "spine", "Interfaces:0:Role"),
         ["bind unknown"] = (c => c.Interfaces[1].Bind = "zero-copy", "Interfaces:1:Bind"),
         ["attach unknown"] = (c => c.Interfaces[1].Attach = "offload", "Interfaces:1:Attach"),
+        ["attach upper case"] = (c => c.Interfaces[1].Attach = "Native", "Interfaces:1:Attach"),
         ["queues empty"] = (c => c.Interfaces[0].Queues = [], "Interfaces:0:Queues"),
         ["queue negative"] = (c => c.Interfaces[0].Queues = [0, -1], "Interfaces:0:Queues:1"),
         ["queue duplicate"] = (c => { c.Interfaces[0].Queues = [0, 0]; }, "Interfaces:0:Queues:1"),

@@ -1,0 +1,145 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace XdpNet.Stats;
+
+/// <summary>
+/// Serves counters on a Unix domain stream socket: every connection gets one JSON line (a <see cref="StatsSnapshot"/>)
+/// and is closed. Off the hot path: the snapshot callback reads counters the worker writes without locks.
+/// </summary>
+public sealed class StatsServer : IDisposable
+{
+    public const string DefaultDirectory = "/run/xdpnet";
+
+    private readonly Socket _listener;
+    private readonly Func<StatsSnapshot> _snapshot;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+    private int _disposed;
+
+    /// <param name="socketPath">Where to listen; the directory is created, a stale socket file (nobody listening) removed.</param>
+    /// <param name="snapshot">Called once per connection, on a thread-pool thread.</param>
+    /// <exception cref="IOException">Another process is already serving on <paramref name="socketPath"/>, or it cannot be bound.</exception>
+    public StatsServer(string socketPath, Func<StatsSnapshot> snapshot)
+    {
+        SocketPath = socketPath;
+        _snapshot = snapshot;
+        var directory = Path.GetDirectoryName(socketPath);
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        RemoveStaleSocket(socketPath);
+
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            _listener.Listen(16);
+        }
+        catch (SocketException e)
+        {
+            _listener.Dispose();
+            throw new IOException($"cannot listen on {socketPath}: {e.Message}", e);
+        }
+        _acceptLoop = Task.Run(AcceptLoop);
+    }
+
+    public string SocketPath { get; }
+
+    /// <summary>The socket for a node when the configuration names none: <c>/run/xdpnet/&lt;node&gt;.sock</c>.</summary>
+    public static string DefaultSocketPath(string node) => Path.Combine(DefaultDirectory, node + ".sock");
+
+    private static void RemoveStaleSocket(string socketPath)
+    {
+        if (!File.Exists(socketPath)) return;
+        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(socketPath));
+                throw new IOException($"{socketPath} is in use by a running instance");
+            }
+            catch (SocketException)
+            {
+                // Nobody listening: left behind by a process that did not shut down cleanly.
+            }
+        }
+        File.Delete(socketPath);
+    }
+
+    private async Task AcceptLoop()
+    {
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (token.IsCancellationRequested) return;
+                continue;
+            }
+            _ = Task.Run(() => Answer(client), CancellationToken.None);
+        }
+    }
+
+    private void Answer(Socket client)
+    {
+        using (client)
+        {
+            try
+            {
+                var json = JsonSerializer.SerializeToUtf8Bytes(_snapshot(), StatsJsonContext.Default.StatsSnapshot);
+                client.Send(json);
+                client.Send("\n"u8);
+                client.Shutdown(SocketShutdown.Send);
+            }
+            catch (SocketException)
+            {
+                // The client went away; nothing to report.
+            }
+#pragma warning disable CA1031 // A failing snapshot must not take the data plane down; the client sees a closed connection.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                try
+                {
+                    client.Send(Encoding.UTF8.GetBytes($"{{\"error\":{JsonSerializer.Serialize(e.Message, StatsErrorJsonContext.Default.String)}}}\n"));
+                }
+                catch (SocketException)
+                {
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stop.Cancel();
+        _listener.Dispose();
+        try
+        {
+            _acceptLoop.Wait(TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+        }
+        _stop.Dispose();
+        try
+        {
+            File.Delete(SocketPath);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class StatsErrorJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

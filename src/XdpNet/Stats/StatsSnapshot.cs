@@ -1,0 +1,80 @@
+using Xdp.Runtime.Pipeline;
+
+namespace XdpNet.Stats;
+
+/// <summary>
+/// Everything <c>xdpnet stats</c> shows, taken at one moment by the running instance and sent as one JSON line
+/// (snake_case names, see <see cref="StatsJsonContext"/>). Counters are cumulative since start; rates are computed
+/// by the client from two snapshots.
+/// </summary>
+public sealed class StatsSnapshot
+{
+    public string Node { get; set; } = "";
+    public DateTimeOffset Timestamp { get; set; }
+    public double UptimeSeconds { get; set; }
+    /// <summary>One entry per AF_XDP socket, i.e. per (interface, queue).</summary>
+    public List<InterfaceStats> Interfaces { get; set; } = [];
+    /// <summary>Per pipeline stage (e.g. "forwarding"), its named counters.</summary>
+    public Dictionary<string, Dictionary<string, long>> Stages { get; set; } = [];
+    public WorkerStats Worker { get; set; } = new();
+
+    /// <summary>The non-zero entries of a per-<see cref="DropReason"/> counter array, keyed by kebab-case reason name.</summary>
+    public static Dictionary<string, long> NonZeroDrops(ReadOnlySpan<long> dropsByReason)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < dropsByReason.Length; i++)
+        {
+            var value = Volatile.Read(in dropsByReason[i]);
+            if (value != 0) result[DropReasons.Name((DropReason)i)] = value;
+        }
+        return result;
+    }
+}
+
+public sealed class InterfaceStats
+{
+    public string Name { get; set; } = "";
+    /// <summary>Kernel interface index.</summary>
+    public int Ifindex { get; set; }
+    public int Queue { get; set; }
+    /// <summary>The bind mode obtained: "zerocopy" or "copy".</summary>
+    public string BindMode { get; set; } = "";
+    /// <summary>The XDP attach mode obtained: "native" or "generic".</summary>
+    public string AttachMode { get; set; } = "";
+    public long RxPackets { get; set; }
+    public long RxBytes { get; set; }
+    public long TxPackets { get; set; }
+    public long TxBytes { get; set; }
+    /// <summary>Drops by kebab-case <see cref="DropReason"/> name; only non-zero reasons.</summary>
+    public Dictionary<string, long> Drops { get; set; } = [];
+    public XdpRingStats Xdp { get; set; } = new();
+    public SteeringStats Steering { get; set; } = new();
+}
+
+/// <summary>The socket's XDP_STATISTICS (struct xdp_statistics, linux/if_xdp.h).</summary>
+public sealed class XdpRingStats
+{
+    public ulong RxDropped { get; set; }
+    public ulong RxInvalidDescs { get; set; }
+    public ulong TxInvalidDescs { get; set; }
+    public ulong RxRingFull { get; set; }
+    public ulong RxFillRingEmptyDescs { get; set; }
+    public ulong TxRingEmptyDescs { get; set; }
+}
+
+/// <summary>The interface's steering program counters (Xdp.Runtime.Bpf.SteeringCounters).</summary>
+public sealed class SteeringStats
+{
+    public ulong Redirected { get; set; }
+    public ulong PassedNotOwned { get; set; }
+    public ulong PassedNoSocket { get; set; }
+    public ulong PassedMalformed { get; set; }
+}
+
+public sealed class WorkerStats
+{
+    /// <summary>CPU the worker is pinned to; null when not pinned.</summary>
+    public int? Cpu { get; set; }
+    public long Batches { get; set; }
+    public long IdlePolls { get; set; }
+}
