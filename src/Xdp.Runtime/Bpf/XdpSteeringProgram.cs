@@ -19,7 +19,7 @@ public sealed unsafe class XdpSteeringProgram : IDisposable
     private const int EEXIST = 17;
 
     private readonly BpfObjectHandle _object;
-    private readonly BpfLinkHandle _link;
+    private readonly BpfLinkHandle? _link;
     private readonly int _xsksMap;
     private readonly int _cfgMap;
     private readonly int _etherTypesMap;
@@ -28,9 +28,11 @@ public sealed unsafe class XdpSteeringProgram : IDisposable
     private readonly int _udpPortsMap;
     private readonly int _statsMap;
     private readonly Lock _gate = new();
+    private bool _disposed;
 
-    private XdpSteeringProgram(string interfaceName, int ifindex, BpfObjectHandle obj, Maps maps, BpfLinkHandle link, XdpAttachMode obtained)
+    private XdpSteeringProgram(string interfaceName, int ifindex, BpfObjectHandle obj, int progFd, Maps maps, BpfLinkHandle? link, XdpAttachMode obtained)
     {
+        ProgramFd = progFd;
         InterfaceName = interfaceName;
         Ifindex = ifindex;
         ObtainedMode = obtained;
@@ -47,6 +49,9 @@ public sealed unsafe class XdpSteeringProgram : IDisposable
 
     /// <summary>The mode the kernel accepted: <see cref="XdpAttachMode.Native"/> or <see cref="XdpAttachMode.Generic"/>.</summary>
     public XdpAttachMode ObtainedMode { get; }
+
+    /// <summary>The loaded program's fd (for BPF_PROG_RUN in tests).</summary>
+    internal int ProgramFd { get; }
 
     /// <summary>Default location of the program object: bpf/xdp-redirect.bpf.o beside the binaries.</summary>
     public static string DefaultObjectPath => Path.Combine(AppContext.BaseDirectory, "bpf", "xdp-redirect.bpf.o");
@@ -78,28 +83,27 @@ public sealed unsafe class XdpSteeringProgram : IDisposable
             throw new FileNotFoundException($"XDP program object not found (attaching to '{interfaceName}').", objectPath);
         }
 
-        var obj = Open(objectPath, interfaceName);
+        var (obj, progFd, maps) = Load(objectPath, interfaceName, rules);
         try
         {
-            var maps = FindMaps(obj, objectPath);
-            nint prog = LibBpf.ObjectFindProgramByName(obj.DangerousGetHandle(), ProgramName);
-            if (prog == 0)
-            {
-                throw new InvalidOperationException($"'{objectPath}' has no program '{ProgramName}'.");
-            }
-
-            int progFd = LibBpf.ProgramFd(prog);
-
-            // Rules before the link: the first frame already sees them.
-            WriteRules(maps, rules);
             var (link, obtained) = AttachLink(progFd, ifindex, interfaceName, mode);
-            return new XdpSteeringProgram(interfaceName, ifindex, obj, maps, link, obtained);
+            return new XdpSteeringProgram(interfaceName, ifindex, obj, progFd, maps, link, obtained);
         }
         catch
         {
             obj.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Loads the program with its rules but attaches it nowhere: for BPF_PROG_RUN parity tests.</summary>
+    internal static XdpSteeringProgram LoadUnattached(SteeringRules rules, string? objectPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        rules.Validate();
+        objectPath ??= DefaultObjectPath;
+        var (obj, progFd, maps) = Load(objectPath, "(unattached)", rules);
+        return new XdpSteeringProgram("(unattached)", 0, obj, progFd, maps, null, XdpAttachMode.Auto);
     }
 
     /// <summary>Steers owned frames of RX queue <paramref name="queueId"/> into the AF_XDP socket <paramref name="xskFd"/>.</summary>
@@ -189,12 +193,36 @@ public sealed unsafe class XdpSteeringProgram : IDisposable
     {
         lock (_gate)
         {
-            _link.Dispose();
+            _disposed = true;
+            _link?.Dispose();
             _object.Dispose();
         }
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_link.IsClosed, this);
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private static (BpfObjectHandle Object, int ProgramFd, Maps Maps) Load(string objectPath, string interfaceName, SteeringRules rules)
+    {
+        var obj = Open(objectPath, interfaceName);
+        try
+        {
+            var maps = FindMaps(obj, objectPath);
+            nint prog = LibBpf.ObjectFindProgramByName(obj.DangerousGetHandle(), ProgramName);
+            if (prog == 0)
+            {
+                throw new InvalidOperationException($"'{objectPath}' has no program '{ProgramName}'.");
+            }
+
+            // Rules before any link: the first frame already sees them.
+            WriteRules(maps, rules);
+            return (obj, LibBpf.ProgramFd(prog), maps);
+        }
+        catch
+        {
+            obj.Dispose();
+            throw;
+        }
+    }
 
     private static BpfObjectHandle Open(string objectPath, string interfaceName)
     {
