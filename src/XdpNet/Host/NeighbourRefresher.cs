@@ -35,8 +35,7 @@ public sealed class NeighbourRefresher
             for (var i = 0; i < n; i++)
             {
                 var kernelIndex = _tables.Interfaces[_misses[i].EgressInterface].KernelIndex;
-                _resolver.RequestResolution(kernelIndex, _misses[i].ToIPAddress());
-                requested = true;
+                requested |= Request(kernelIndex, _misses[i].ToIPAddress());
             }
         }
         // Gateways: retried every second until the kernel knows them.
@@ -44,8 +43,7 @@ public sealed class NeighbourRefresher
         {
             foreach (var (ifindex, address) in _tables.UnresolvedGateways())
             {
-                _resolver.RequestResolution(ifindex, address);
-                requested = true;
+                requested |= Request(ifindex, address);
             }
         }
         if (requested) Thread.Sleep(20); // let ARP/NDP answer before the read below
@@ -57,6 +55,21 @@ public sealed class NeighbourRefresher
         _fingerprint = fingerprint;
         _tables = _tables.WithResolvedNeighbours(table);
         _publish(_tables);
+    }
+
+    private bool Request(int ifindex, System.Net.IPAddress address)
+    {
+        try
+        {
+            _resolver.RequestResolution(ifindex, address);
+            return true;
+        }
+        catch (IOException e)
+        {
+            // The interface may have gone; the next tick tries again. Never let one failure stop the refresher.
+            Console.Error.WriteLine($"neighbour resolution of {address} on ifindex {ifindex} failed: {e.Message}");
+            return false;
+        }
     }
 
     private static string Fingerprint(NeighbourTable table)
