@@ -1,1 +1,1 @@
-return 0;
+return XdpNet.Cli.XdpNetCommand.Invoke(args);
