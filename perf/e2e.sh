@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# perf/e2e.sh - end-to-end forwarding benchmark on veths, all contenders in one run (root).
+#
+#   [gen] g0 ==veth== d0 [dut] d1 ==veth== s0 [sink]
+#   198.18.1.1  198.18.1.2   198.18.2.1  198.18.2.2      (+ 2001:db8:1::/64, 2001:db8:2::/64)
+#
+# xdpnet-loadgen gen sends UDP from g0 (BPF_PROG_RUN live frames, pinned to CPU_GEN); xdpnet-loadgen sink
+# counts at XDP (per-CPU counter, XDP_DROP) and its steady-state rate is the result. Contenders:
+#   gen-ceiling  the sink on d0 itself: no forwarding, the most the generator can offer
+#   kernel       ip_forward=1 in the dut namespace, no netfilter rules, counted at s0
+#   xdpnet       `xdpnet run --config <generated>` in the dut namespace, worker on CPU_DUT
+#   c-ref        the lab's C AF_XDP forwarder ($LAB_BUILD/xskfwd, MAC rewrite), if built
+# veth has no IRQs: the receiver's NAPI runs on the sending CPU, so gen-ceiling and kernel run entirely on
+# CPU_GEN; the AF_XDP forwarders run their TX path (and s0's NAPI) on CPU_DUT.
+#
+# Settings (environment):
+#   DURATION=10  seconds per run         REPEAT=3  runs per (contender, size); the median is reported
+#   SIZES="64 1500"  frame bytes without FCS    FAMILY=4 (or 6)  generator traffic
+#   CONTENDERS="gen-ceiling kernel xdpnet c-ref"  CPU_GEN=0  CPU_DUT=1
+#   BUILD=1 (0: use LOADGEN_DLL / XDPNET_DLL as given)    LAB_BUILD=/tmp/xdplab-build
+#   QUIET_BUSY=20  wait (up to 30 s) until the machine is below this busy % before each run
+#   E2E_DEBUG=1  print the sink's and the generator's raw JSON of every run
+# Output: a table on stdout and perf/results/e2e-<timestamp>.csv (CPU columns from /proc/stat deltas over
+# the generator's run: usr/sys/soft/idle % of CPU_GEN and CPU_DUT).
+set -euo pipefail
+
+DURATION=${DURATION:-10}
+REPEAT=${REPEAT:-3}
+SIZES=${SIZES:-"64 1500"}
+FAMILY=${FAMILY:-4}
+CONTENDERS=${CONTENDERS:-"gen-ceiling kernel xdpnet c-ref"}
+CPU_GEN=${CPU_GEN:-0}
+CPU_DUT=${CPU_DUT:-1}
+BUILD=${BUILD:-1}
+LAB_BUILD=${LAB_BUILD:-/tmp/xdplab-build}
+QUIET_BUSY=${QUIET_BUSY:-20}
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+RESULTS="$REPO/perf/results"
+CSV="$RESULTS/e2e-$STAMP.csv"
+WORK=$(mktemp -d /tmp/xdpnet-e2e.XXXXXX)
+ID="xe2e-$$-$RANDOM"
+NS_GEN=$ID-gen NS_DUT=$ID-dut NS_SINK=$ID-sink
+MAC_G0=02:00:00:00:01:01 MAC_D0=02:00:00:00:01:02 MAC_D1=02:00:00:00:02:01 MAC_S0=02:00:00:00:02:02
+if [[ $FAMILY == 6 ]]; then SRC=2001:db8:1::1 DST=2001:db8:2::2; else SRC=198.18.1.1 DST=198.18.2.2; fi
+PIDS=()
+
+log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+    sleep 0.5
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    topo_down
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[[ $(id -u) == 0 ]] || die "run as root (namespaces, XDP)"
+command -v dotnet >/dev/null || die "dotnet not found"
+
+# ---- build ------------------------------------------------------------------------------------------
+if [[ $BUILD == 1 ]]; then
+    log "publishing xdpnet-loadgen and xdpnet (Release) into $WORK"
+    dotnet publish "$REPO/perf/XdpNet.LoadGen" -c Release -o "$WORK/loadgen" --artifacts-path "$WORK/art" -v q --nologo >"$WORK/build.log" 2>&1 \
+        || { cat "$WORK/build.log" >&2; die "loadgen build failed"; }
+    if ! dotnet publish "$REPO/src/XdpNet" -c Release -o "$WORK/xdpnet" --artifacts-path "$WORK/art" -v q --nologo >>"$WORK/build.log" 2>&1; then
+        log "xdpnet build failed (the xdpnet contender will be skipped)"; tail -5 "$WORK/build.log" >&2
+    fi
+    LOADGEN_DLL=$WORK/loadgen/xdpnet-loadgen.dll
+    XDPNET_DLL=$WORK/xdpnet/xdpnet.dll
+fi
+LOADGEN_DLL=${LOADGEN_DLL:?set LOADGEN_DLL when BUILD=0}
+XDPNET_DLL=${XDPNET_DLL:-}
+[[ -f $LOADGEN_DLL ]] || die "no $LOADGEN_DLL"
+
+# ---- topology ---------------------------------------------------------------------------------------
+topo_down() {
+    local ns
+    for ns in "$NS_GEN" "$NS_DUT" "$NS_SINK"; do ip netns del "$ns" 2>/dev/null || true; done
+}
+
+topo_up() {
+    topo_down
+    local ns
+    for ns in "$NS_GEN" "$NS_DUT" "$NS_SINK"; do
+        ip netns add "$ns"
+        nsx "$ns" ip link set lo up
+    done
+    # g0 sends nothing of its own (router/neighbour solicitations) that the sinks would count.
+    nsx "$NS_GEN" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+    ip link add g0 netns "$NS_GEN" address $MAC_G0 type veth peer name d0 netns "$NS_DUT" address $MAC_D0
+    ip link add d1 netns "$NS_DUT" address $MAC_D1 type veth peer name s0 netns "$NS_SINK" address $MAC_S0
+    nsx "$NS_GEN" ip addr add 198.18.1.1/24 dev g0
+    nsx "$NS_DUT" ip addr add 198.18.1.2/24 dev d0
+    nsx "$NS_DUT" ip -6 addr add 2001:db8:1::2/64 dev d0 nodad
+    nsx "$NS_DUT" ip addr add 198.18.2.1/24 dev d1
+    nsx "$NS_DUT" ip -6 addr add 2001:db8:2::1/64 dev d1 nodad
+    nsx "$NS_SINK" ip addr add 198.18.2.2/24 dev s0
+    nsx "$NS_SINK" ip -6 addr add 2001:db8:2::2/64 dev s0 nodad
+    for dev in d0 d1; do nsx "$NS_DUT" ip link set "$dev" up; done
+    nsx "$NS_GEN" ip link set g0 up
+    nsx "$NS_SINK" ip link set s0 up
+    # Static neighbours: nobody has to resolve anything while the generator runs.
+    nsx "$NS_DUT" ip neigh replace 198.18.2.2 lladdr $MAC_S0 dev d1 nud permanent
+    nsx "$NS_DUT" ip neigh replace 2001:db8:2::2 lladdr $MAC_S0 dev d1 nud permanent
+    nsx "$NS_DUT" ip neigh replace 198.18.1.1 lladdr $MAC_G0 dev d0 nud permanent
+    nsx "$NS_DUT" ip neigh replace 2001:db8:1::1 lladdr $MAC_G0 dev d0 nud permanent
+}
+
+# ---- helpers ----------------------------------------------------------------------------------------
+# bg LOG CMD...: start in the background, remember the pid for cleanup.
+bg() {
+    local out=$1; shift
+    # Without job control bash starts background commands with SIGINT ignored, and .NET keeps an ignored
+    # SIGINT ignored: restore the default so `kill -INT` stops xdpnet and the sink cleanly.
+    ( trap - INT QUIT; exec "$@" ) >"$out" 2>&1 &
+    BGPID=$!
+    PIDS+=("$BGPID")
+}
+
+stop_pid() { # stop_pid PID [SIGNAL]: signal, then wait up to 10 s, then kill
+    local pid=$1 i
+    [[ -n $pid ]] || return 0
+    kill "-${2:-INT}" "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+wait_line() { # wait_line FILE REGEX SECONDS PID: 0 when the line appears, 1 on timeout or exit of PID
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        kill -0 "$4" 2>/dev/null || { grep -qE "$2" "$1" 2>/dev/null; return; }
+        sleep 0.1
+    done
+    return 1
+}
+
+# CPU times of CPU_GEN and CPU_DUT from /proc/stat: "user nice system idle iowait irq softirq steal" each.
+cpu_snapshot() { awk -v a="cpu$CPU_GEN" -v b="cpu$CPU_DUT" '$1 == a || $1 == b { print $1, $2 + $3, $4, $5 + $6, $7, $8, $9 }' /proc/stat; }
+# cpu_percent BEFORE AFTER CPU -> "usr/sys/soft/idle"
+cpu_percent() {
+    paste -d' ' <(echo "$1") <(echo "$2") | awk -v c="cpu$3" '$1 == c {
+        u = $9 - $2; s = $10 - $3; i = $11 - $4; q = $12 - $5; so = $13 - $6; st = $14 - $7
+        t = u + s + i + q + so + st; if (t <= 0) t = 1
+        printf "%d/%d/%d/%d", 100 * u / t + 0.5, 100 * s / t + 0.5, 100 * so / t + 0.5, 100 * i / t + 0.5 }'
+}
+
+wait_quiet() { # until the machine is below QUIET_BUSY % busy over one second (at most 30 s)
+    local i a b busy
+    for ((i = 0; i < 30; i++)); do
+        a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+        sleep 1
+        b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+        busy=$(echo "$a $b" | awk '{ t = ($3 - $1) + ($4 - $2); print (t > 0) ? int(100 * ($3 - $1) / t) : 0 }')
+        ((busy < QUIET_BUSY)) && { QUIET=$busy; return 0; }
+    done
+    QUIET=$busy
+    log "machine still ${busy}% busy after 30 s; measuring anyway"
+}
+
+json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+# ---- contenders: setup prints nothing on success; returns 1 with SKIP set when it cannot run ---------
+SINK_NS=$NS_SINK SINK_IF=s0 DUTPID="" SKIP=""
+
+setup_gen-ceiling() { SINK_NS=$NS_DUT SINK_IF=d0; }
+teardown_gen-ceiling() { :; }
+
+setup_kernel() {
+    SINK_NS=$NS_SINK SINK_IF=s0
+    nsx "$NS_DUT" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    # Frames from XDP_TX reach d0's stack only through a NAPI instance: GRO creates one (no XDP on d0).
+    nsx "$NS_DUT" ethtool -K d0 gro on >/dev/null
+}
+teardown_kernel() { :; }
+
+write_xdpnet_config() {
+    cat >"$1" <<EOF
+{
+  "Node": { "Name": "$ID", "Cpu": $CPU_DUT },
+  "Interfaces": [
+    { "Name": "d0", "Role": "uplink", "Queues": [ 0 ], "Bind": "copy", "Attach": "native", "Steering": { "Mode": "routed" } },
+    { "Name": "d1", "Role": "uplink", "Queues": [ 0 ], "Bind": "copy", "Attach": "native", "Steering": { "Mode": "routed" } }
+  ],
+  "Routes": [
+    { "Prefix": "198.18.1.0/24", "Interface": "d0", "NextHopMac": "$MAC_G0" },
+    { "Prefix": "198.18.2.0/24", "Interface": "d1", "NextHopMac": "$MAC_S0" },
+    { "Prefix": "2001:db8:1::/64", "Interface": "d0", "NextHopMac": "$MAC_G0" },
+    { "Prefix": "2001:db8:2::/64", "Interface": "d1", "NextHopMac": "$MAC_S0" }
+  ],
+  "Stats": { "Socket": "$WORK/xdpnet.sock" }
+}
+EOF
+}
+
+setup_xdpnet() {
+    SINK_NS=$NS_SINK SINK_IF=s0
+    [[ -n $XDPNET_DLL && -f $XDPNET_DLL ]] || { SKIP="xdpnet.dll not built"; return 1; }
+    write_xdpnet_config "$WORK/xdpnet.json"
+    bg "$WORK/xdpnet.log" ip netns exec "$NS_DUT" taskset -c "$CPU_DUT" dotnet "$XDPNET_DLL" run --config "$WORK/xdpnet.json"
+    DUTPID=$BGPID
+    # Ready when it prints a line starting with "ready" (or its stats endpoint answers).
+    local i
+    for ((i = 0; i < 300; i++)); do
+        grep -qiE '^ready' "$WORK/xdpnet.log" && return 0
+        if ((i % 10 == 9)) && nsx "$NS_DUT" dotnet "$XDPNET_DLL" stats --config "$WORK/xdpnet.json" --json >/dev/null 2>&1 \
+            && kill -0 "$DUTPID" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$DUTPID" 2>/dev/null; then
+            wait "$DUTPID" 2>/dev/null && rc=0 || rc=$?
+            SKIP="xdpnet run exited ($rc) before ready: $(tail -3 "$WORK/xdpnet.log" | tr '\n' ' ' | cut -c1-200)"
+            DUTPID=""
+            return 1
+        fi
+        sleep 0.1
+    done
+    SKIP="xdpnet run not ready after 30 s: $(tail -3 "$WORK/xdpnet.log" | tr '\n' ' ' | cut -c1-200)"
+    stop_pid "$DUTPID"; DUTPID=""
+    return 1
+}
+teardown_xdpnet() {
+    stop_pid "$DUTPID" INT; DUTPID=""
+    grep -E '^(d0|d1):' "$WORK/xdpnet.log" 2>/dev/null | sed 's/^/    xdpnet /' >&2 || true
+}
+
+setup_c-ref() {
+    SINK_NS=$NS_SINK SINK_IF=s0
+    [[ -x $LAB_BUILD/xskfwd ]] || { SKIP="no $LAB_BUILD/xskfwd (build it with /work/shared/lab/build.sh)"; return 1; }
+    # Native XDP, copy mode, batch 64, work 1 = MAC rewrite (what xdpnet does too); bounded by -d.
+    bg "$WORK/cref.log" ip netns exec "$NS_DUT" taskset -c "$CPU_DUT" "$LAB_BUILD/xskfwd" -i d0 -o d1 \
+        -d $((DURATION + 15)) -S $MAC_D1 -D $MAC_S0 -m native -b 64 -w 1
+    DUTPID=$BGPID
+    wait_line "$WORK/cref.log" '^READY' 10 "$DUTPID" && return 0
+    SKIP="xskfwd not ready: $(tail -3 "$WORK/cref.log" | tr '\n' ' ' | cut -c1-200)"
+    stop_pid "$DUTPID"; DUTPID=""
+    return 1
+}
+teardown_c-ref() { stop_pid "$DUTPID" INT; DUTPID=""; }
+
+# ---- one measurement --------------------------------------------------------------------------------
+# run_one CONTENDER SIZE RUN: sink up, generator for DURATION s, sink stopped; appends a CSV row.
+run_one() {
+    local c=$1 size=$2 run=$3 sinkpid before after pps sent genpps
+    bg "$WORK/sink.json" ip netns exec "$SINK_NS" dotnet "$LOADGEN_DLL" sink -i "$SINK_IF" -d $((DURATION + 20)) --json
+    sinkpid=$BGPID
+    wait_line "$WORK/sink.json" '^ready' 20 "$sinkpid" || { cat "$WORK/sink.json" >&2; die "sink did not start"; }
+    wait_quiet
+    before=$(cpu_snapshot)
+    timeout $((DURATION + 30)) ip netns exec "$NS_GEN" dotnet "$LOADGEN_DLL" gen -i g0 --dst-mac $MAC_D0 \
+        --src $SRC --dst $DST --size "$size" --duration "$DURATION" --cpu "$CPU_GEN" --json >"$WORK/gen.json" 2>"$WORK/gen.err" \
+        || { cat "$WORK/gen.err" >&2; die "generator failed"; }
+    after=$(cpu_snapshot)
+    sleep 1 # let the sink close the last whole second
+    stop_pid "$sinkpid" INT
+    if ! grep -v '^ready' "$WORK/sink.json" >"$WORK/sink.only.json"; then
+        cat "$WORK/sink.json" >&2; die "the sink printed no result"
+    fi
+    [[ -n ${E2E_DEBUG:-} ]] && cat "$WORK/sink.json" "$WORK/gen.json" >&2
+    pps=$(json "$WORK/sink.only.json" steadyPps)
+    sent=$(json "$WORK/gen.json" packets)
+    genpps=$(json "$WORK/gen.json" pps)
+    local cg cd
+    cg=$(cpu_percent "$before" "$after" "$CPU_GEN")
+    cd=$(cpu_percent "$before" "$after" "$CPU_DUT")
+    echo "$STAMP,$c,$FAMILY,$size,$run,$pps,$genpps,$sent,$(json "$WORK/sink.only.json" totalPackets),$cg,$cd,$QUIET" >>"$CSV"
+    log "$(awk -v c="$c" -v s="$size" -v r="$run" -v p="$pps" -v g="$genpps" -v x="CPU$CPU_GEN $cg  CPU$CPU_DUT $cd" \
+        'BEGIN { printf "%-12s %5s B run %d: %7.3f Mpps at the sink (offered %.3f Mpps)  %s (usr/sys/soft/idle %%)", c, s, r, p / 1e6, g / 1e6, x }')"
+}
+
+mkdir -p "$RESULTS"
+echo "stamp,contender,family,size,run,pps,offered_pps,gen_sent,sink_counted,cpu_gen_usr_sys_soft_idle,cpu_dut_usr_sys_soft_idle,busy_before" >"$CSV"
+log "contenders: $CONTENDERS; sizes: $SIZES; IPv$FAMILY; $DURATION s x $REPEAT; gen CPU $CPU_GEN, dut CPU $CPU_DUT; CSV $CSV"
+
+SKIPPED=()
+for c in $CONTENDERS; do
+    declare -F "setup_$c" >/dev/null || die "unknown contender '$c' (gen-ceiling kernel xdpnet c-ref)"
+    for size in $SIZES; do
+        for ((run = 1; run <= REPEAT; run++)); do
+            # A fresh topology per run: no XDP program, GRO flag or sysctl leaks from one contender to the next.
+            topo_up
+            SKIP=""
+            if ! "setup_$c"; then
+                echo "skipped: $c: $SKIP"
+                SKIPPED+=("$c: $SKIP")
+                topo_down
+                continue 3
+            fi
+            run_one "$c" "$size" "$run"
+            "teardown_$c"
+            topo_down
+        done
+    done
+done
+
+# ---- table ------------------------------------------------------------------------------------------
+python3 - "$CSV" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+groups = {}
+for r in rows:
+    groups.setdefault((r["contender"], int(r["size"])), []).append(float(r["pps"]) / 1e6)
+ceiling = {size: statistics.median(v) for (c, size), v in groups.items() if c == "gen-ceiling"}
+print(f"{'contender':<12} {'frame B':>7} {'median Mpps':>11} {'min':>7} {'max':>7} {'gen ceiling':>11}  runs")
+for (c, size), v in groups.items():
+    ceil = f"{ceiling[size]:.3f}" if size in ceiling else "-"
+    print(f"{c:<12} {size:>7} {statistics.median(v):>11.3f} {min(v):>7.3f} {max(v):>7.3f} {ceil:>11}  "
+          + " / ".join(f"{x:.3f}" for x in v))
+EOF
+for s in "${SKIPPED[@]}"; do echo "skipped: $s"; done
+echo "csv: $CSV"
