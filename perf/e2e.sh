@@ -17,7 +17,8 @@
 #   DURATION=10  seconds per run         REPEAT=3  runs per (contender, size); the median is reported
 #   SIZES="64 1500"  frame bytes without FCS    FAMILY=4 (or 6)  generator traffic
 #   CONTENDERS="gen-ceiling kernel xdpnet c-ref"  CPU_GEN=0  CPU_DUT=1
-#   BUILD=1 (0: use LOADGEN_DLL / XDPNET_DLL as given)    LAB_BUILD=/tmp/xdplab-build
+#   BUILD=1 (0: use DLL_LOADGEN / DLL_XDPNET as given; not XDPNET_*: xdpnet reads those as settings)
+#   LAB_BUILD=/tmp/xdplab-build
 #   QUIET_BUSY=20  wait (up to 30 s) until the machine is below this busy % before each run
 #   E2E_DEBUG=1  print the sink's and the generator's raw JSON of every run
 # Output: a table on stdout and perf/results/e2e-<timestamp>.csv (CPU columns from /proc/stat deltas over
@@ -72,12 +73,12 @@ if [[ $BUILD == 1 ]]; then
     if ! dotnet publish "$REPO/src/XdpNet" -c Release -o "$WORK/xdpnet" --artifacts-path "$WORK/art" -v q --nologo >>"$WORK/build.log" 2>&1; then
         log "xdpnet build failed (the xdpnet contender will be skipped)"; tail -5 "$WORK/build.log" >&2
     fi
-    LOADGEN_DLL=$WORK/loadgen/xdpnet-loadgen.dll
-    XDPNET_DLL=$WORK/xdpnet/xdpnet.dll
+    DLL_LOADGEN=$WORK/loadgen/xdpnet-loadgen.dll
+    DLL_XDPNET=$WORK/xdpnet/xdpnet.dll
 fi
-LOADGEN_DLL=${LOADGEN_DLL:?set LOADGEN_DLL when BUILD=0}
-XDPNET_DLL=${XDPNET_DLL:-}
-[[ -f $LOADGEN_DLL ]] || die "no $LOADGEN_DLL"
+DLL_LOADGEN=${DLL_LOADGEN:?set DLL_LOADGEN when BUILD=0}
+DLL_XDPNET=${DLL_XDPNET:-}
+[[ -f $DLL_LOADGEN ]] || die "no $DLL_LOADGEN"
 
 # ---- topology ---------------------------------------------------------------------------------------
 topo_down() {
@@ -190,6 +191,8 @@ write_xdpnet_config() {
     { "Name": "d0", "Role": "uplink", "Queues": [ 0 ], "Bind": "copy", "Attach": "native", "Steering": { "Mode": "routed" } },
     { "Name": "d1", "Role": "uplink", "Queues": [ 0 ], "Bind": "copy", "Attach": "native", "Steering": { "Mode": "routed" } }
   ],
+  "Umem": { "FrameSize": 4096, "Frames": 16384, "Headroom": 256 },
+  "Rings": { "Rx": 2048, "Tx": 2048, "Fill": 4096, "Completion": 2048, "Batch": 64 },
   "Routes": [
     { "Prefix": "198.18.1.0/24", "Interface": "d0", "NextHopMac": "$MAC_G0" },
     { "Prefix": "198.18.2.0/24", "Interface": "d1", "NextHopMac": "$MAC_S0" },
@@ -203,15 +206,16 @@ EOF
 
 setup_xdpnet() {
     SINK_NS=$NS_SINK SINK_IF=s0
-    [[ -n $XDPNET_DLL && -f $XDPNET_DLL ]] || { SKIP="xdpnet.dll not built"; return 1; }
+    [[ -n $DLL_XDPNET && -f $DLL_XDPNET ]] || { SKIP="xdpnet.dll not built"; return 1; }
     write_xdpnet_config "$WORK/xdpnet.json"
-    bg "$WORK/xdpnet.log" ip netns exec "$NS_DUT" taskset -c "$CPU_DUT" dotnet "$XDPNET_DLL" run --config "$WORK/xdpnet.json"
+    # No taskset: xdpnet pins its worker to Node.Cpu itself (and checks it against the CPUs it may use).
+    bg "$WORK/xdpnet.log" ip netns exec "$NS_DUT" dotnet "$DLL_XDPNET" run --config "$WORK/xdpnet.json"
     DUTPID=$BGPID
     # Ready when it prints a line starting with "ready" (or its stats endpoint answers).
     local i
     for ((i = 0; i < 300; i++)); do
         grep -qiE '^ready' "$WORK/xdpnet.log" && return 0
-        if ((i % 10 == 9)) && nsx "$NS_DUT" dotnet "$XDPNET_DLL" stats --config "$WORK/xdpnet.json" --json >/dev/null 2>&1 \
+        if ((i % 10 == 9)) && nsx "$NS_DUT" dotnet "$DLL_XDPNET" stats --socket "$WORK/xdpnet.sock" --json >/dev/null 2>&1 \
             && kill -0 "$DUTPID" 2>/dev/null; then
             return 0
         fi
@@ -250,12 +254,12 @@ teardown_c-ref() { stop_pid "$DUTPID" INT; DUTPID=""; }
 # run_one CONTENDER SIZE RUN: sink up, generator for DURATION s, sink stopped; appends a CSV row.
 run_one() {
     local c=$1 size=$2 run=$3 sinkpid before after pps sent genpps
-    bg "$WORK/sink.json" ip netns exec "$SINK_NS" dotnet "$LOADGEN_DLL" sink -i "$SINK_IF" -d $((DURATION + 20)) --json
+    bg "$WORK/sink.json" ip netns exec "$SINK_NS" dotnet "$DLL_LOADGEN" sink -i "$SINK_IF" -d $((DURATION + 20)) --json
     sinkpid=$BGPID
     wait_line "$WORK/sink.json" '^ready' 20 "$sinkpid" || { cat "$WORK/sink.json" >&2; die "sink did not start"; }
     wait_quiet
     before=$(cpu_snapshot)
-    timeout $((DURATION + 30)) ip netns exec "$NS_GEN" dotnet "$LOADGEN_DLL" gen -i g0 --dst-mac $MAC_D0 \
+    timeout $((DURATION + 30)) ip netns exec "$NS_GEN" dotnet "$DLL_LOADGEN" gen -i g0 --dst-mac $MAC_D0 \
         --src $SRC --dst $DST --size "$size" --duration "$DURATION" --cpu "$CPU_GEN" --json >"$WORK/gen.json" 2>"$WORK/gen.err" \
         || { cat "$WORK/gen.err" >&2; die "generator failed"; }
     after=$(cpu_snapshot)
