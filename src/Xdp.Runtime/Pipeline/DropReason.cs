@@ -46,7 +46,7 @@ public static class DropReasons
             var sb = new System.Text.StringBuilder(s.Length + 4);
             for (var j = 0; j < s.Length; j++)
             {
-                if (char.IsUpper(s[j]) && j > 0 && !char.IsDigit(s[j - 1])) sb.Append('-');
+                if (char.IsUpper(s[j]) && j > 0) sb.Append('-');
                 sb.Append(char.ToLowerInvariant(s[j]));
             }
             names[i] = sb.ToString();
