@@ -56,7 +56,7 @@ public sealed class UmemConfig
 {
     /// <summary>Bytes per frame (chunk); a power of two between 2048 and the page size.</summary>
     public int FrameSize { get; set; } = 4096;
-    public int Frames { get; set; } = 8192;
+    public int Frames { get; set; } = 16384;
     /// <summary>Bytes reserved before each received packet for encapsulation headers.</summary>
     public int Headroom { get; set; } = 256;
 }

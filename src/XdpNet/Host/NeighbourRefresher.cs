@@ -15,6 +15,7 @@ public sealed class NeighbourRefresher
     private ForwardingTables _tables;
     private string _fingerprint;
     private int _ticks;
+    private int _followUpReads;
 
     public NeighbourRefresher(NeighbourResolver resolver, ForwardingTables tables, Action<ForwardingTables> publish)
     {
@@ -46,8 +47,19 @@ public sealed class NeighbourRefresher
                 requested |= Request(ifindex, address);
             }
         }
-        if (requested) Thread.Sleep(20); // let ARP/NDP answer before the read below
-        if (!requested && _ticks % 5 != 0) return;
+        if (requested)
+        {
+            Thread.Sleep(20); // let ARP/NDP answer before the read below
+            _followUpReads = 5; // and keep reading for a second: an answer may take longer (NDP, a busy peer)
+        }
+        else if (_followUpReads > 0)
+        {
+            _followUpReads--;
+        }
+        else if (_ticks % 5 != 0)
+        {
+            return;
+        }
 
         var table = _resolver.ReadTable();
         var fingerprint = Fingerprint(table);
