@@ -53,7 +53,7 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 cleanup() {
     local pid
-    for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     sleep 0.5
     for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     topo_down
@@ -118,17 +118,17 @@ topo_up() {
 # bg LOG CMD...: start in the background, remember the pid for cleanup.
 bg() {
     local out=$1; shift
-    # Without job control bash starts background commands with SIGINT ignored, and .NET keeps an ignored
-    # SIGINT ignored: restore the default so `kill -INT` stops xdpnet and the sink cleanly.
-    ( trap - INT QUIT; exec "$@" ) >"$out" 2>&1 &
+    "$@" >"$out" 2>&1 &
     BGPID=$!
     PIDS+=("$BGPID")
 }
 
-stop_pid() { # stop_pid PID [SIGNAL]: signal, then wait up to 10 s, then kill
+# Background commands of a non-interactive shell start with SIGINT ignored (and a script started in the
+# background cannot undo that), so the clean stop is SIGTERM: xdpnet, the sink and xskfwd treat it as SIGINT.
+stop_pid() { # stop_pid PID: SIGTERM, then wait up to 10 s, then SIGKILL
     local pid=$1 i
     [[ -n $pid ]] || return 0
-    kill "-${2:-INT}" "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
     for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -232,7 +232,7 @@ setup_xdpnet() {
     return 1
 }
 teardown_xdpnet() {
-    stop_pid "$DUTPID" INT; DUTPID=""
+    stop_pid "$DUTPID"; DUTPID=""
     grep -E '^(d0|d1):' "$WORK/xdpnet.log" 2>/dev/null | sed 's/^/    xdpnet /' >&2 || true
 }
 
@@ -248,7 +248,7 @@ setup_c-ref() {
     stop_pid "$DUTPID"; DUTPID=""
     return 1
 }
-teardown_c-ref() { stop_pid "$DUTPID" INT; DUTPID=""; }
+teardown_c-ref() { stop_pid "$DUTPID"; DUTPID=""; }
 
 # ---- one measurement --------------------------------------------------------------------------------
 # run_one CONTENDER SIZE RUN: sink up, generator for DURATION s, sink stopped; appends a CSV row.
@@ -264,9 +264,11 @@ run_one() {
         || { cat "$WORK/gen.err" >&2; die "generator failed"; }
     after=$(cpu_snapshot)
     sleep 1 # let the sink close the last whole second
-    stop_pid "$sinkpid" INT
+    stop_pid "$sinkpid"
     if ! grep -v '^ready' "$WORK/sink.json" >"$WORK/sink.only.json"; then
-        cat "$WORK/sink.json" >&2; die "the sink printed no result"
+        cp "$WORK/sink.json" "$RESULTS/e2e-$STAMP-$c-$size-$run-sink.log"
+        log "$c $size B run $run: the sink printed no result (kept its output in $RESULTS); run not counted"
+        return 1
     fi
     [[ -n ${E2E_DEBUG:-} ]] && cat "$WORK/sink.json" "$WORK/gen.json" >&2
     pps=$(json "$WORK/sink.only.json" steadyPps)
@@ -284,7 +286,7 @@ mkdir -p "$RESULTS"
 echo "stamp,contender,family,size,run,pps,offered_pps,gen_sent,sink_counted,cpu_gen_usr_sys_soft_idle,cpu_dut_usr_sys_soft_idle,busy_before" >"$CSV"
 log "contenders: $CONTENDERS; sizes: $SIZES; IPv$FAMILY; $DURATION s x $REPEAT; gen CPU $CPU_GEN, dut CPU $CPU_DUT; CSV $CSV"
 
-SKIPPED=()
+SKIPPED=() FAILED=0
 for c in $CONTENDERS; do
     declare -F "setup_$c" >/dev/null || die "unknown contender '$c' (gen-ceiling kernel xdpnet c-ref)"
     for size in $SIZES; do
@@ -298,7 +300,7 @@ for c in $CONTENDERS; do
                 topo_down
                 continue 3
             fi
-            run_one "$c" "$size" "$run"
+            run_one "$c" "$size" "$run" || FAILED=$((FAILED + 1))
             "teardown_$c"
             topo_down
         done
@@ -320,4 +322,5 @@ for (c, size), v in groups.items():
           + " / ".join(f"{x:.3f}" for x in v))
 EOF
 for s in "${SKIPPED[@]}"; do echo "skipped: $s"; done
+((FAILED == 0)) || echo "failed runs (not counted): $FAILED"
 echo "csv: $CSV"

@@ -57,7 +57,7 @@ var gen = new Command("gen", "Send UDP frames out of an interface for --duration
 {
     iface, srcMac, dstMac, src, dst, udpPort, size, duration, cpu, flows, batch, json,
 };
-gen.SetAction(p => Run(p.GetValue(json), () =>
+gen.SetAction(p => Run(() =>
 {
     IPAddress s = ParseAddress(p.GetValue(src)!, "--src");
     IPAddress d = ParseAddress(p.GetValue(dst)!, "--dst");
@@ -78,7 +78,7 @@ var sink = new Command("sink", "Count (and drop, or --pass) frames at XDP on an 
 {
     iface, duration, pass, mode, cpu, json,
 };
-sink.SetAction(p => Run(p.GetValue(json), () =>
+sink.SetAction(p => Run(() =>
 {
     bool asJson = p.GetValue(json);
     var options = new SinkOptions(p.GetValue(iface)!, p.GetValue(duration), p.GetValue(pass), p.GetValue(mode) == "skb", p.GetValue(cpu));
@@ -93,7 +93,7 @@ sink.SetAction(p => Run(p.GetValue(json), () =>
 var root = new RootCommand("xdpnet-loadgen: UDP load generator and XDP packet sink for XdpNet benchmarks (root)") { gen, sink };
 return root.Parse(args).Invoke();
 
-static int Run(bool json, Action body)
+static int Run(Action body)
 {
     try
     {
