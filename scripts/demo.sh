@@ -45,6 +45,10 @@ for _ in $(seq 1 100); do grep -q '^ready' "$OUT/xdpnet.log" && break; sleep 0.2
 grep -q '^ready' "$OUT/xdpnet.log" || { echo "xdpnet did not start:"; cat "$OUT/xdpnet.log"; exit 1; }
 sed 's/^/   xdpnet | /' "$OUT/xdpnet.log"
 
+echo "== first packets: xdpnet drops them as no-neighbour while the dut's kernel resolves the next hops (ARP/NDP)"
+for _ in 1 2 3 4 5; do
+    ip netns exec "$GEN" ping -c 1 -W 1 198.18.2.2 >/dev/null 2>&1 && ip netns exec "$GEN" ping -c 1 -W 1 2001:db8:2::2 >/dev/null 2>&1 && break
+done
 echo "== ping gen -> sink across the data plane (the dut's kernel does not forward)"
 ip netns exec "$GEN" ping -c 3 -i 0.2 198.18.2.2 | tail -2
 ip netns exec "$GEN" ping -c 3 -i 0.2 2001:db8:2::2 | tail -2
@@ -62,8 +66,8 @@ ip netns exec "$GEN" ping -c 2 -i 0.2 198.18.1.2 | tail -1
 echo "== xdpnet stats (one snapshot)"
 ip netns exec "$DUT" "${XDPNET[@]}" stats --socket "$SOCK" --count 1 || true
 
-echo "== stopping xdpnet (SIGINT): the steering program is detached, the kernel has the interfaces back"
-kill -INT "$XPID"; wait "$XPID" || true; XPID=""
+echo "== stopping xdpnet (SIGTERM): the steering program is detached, the kernel has the interfaces back"
+kill -TERM "$XPID"; wait "$XPID" || true; XPID=""
 tail -3 "$OUT/xdpnet.log" | sed 's/^/   xdpnet | /'
 if ip netns exec "$GEN" ping -c 1 -W 1 198.18.2.2 >/dev/null 2>&1; then echo "   unexpected: gen reached sink without a forwarder"; else echo "   gen -> sink: unreachable (no forwarder, as expected)"; fi
 ip netns exec "$DUT" sysctl -qw net.ipv4.ip_forward=1
