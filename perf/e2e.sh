@@ -241,7 +241,7 @@ setup_c-ref() {
     [[ -x $LAB_BUILD/xskfwd ]] || { SKIP="no $LAB_BUILD/xskfwd (build it with /work/shared/lab/build.sh)"; return 1; }
     # Native XDP, copy mode, batch 64, work 1 = MAC rewrite (what xdpnet does too); bounded by -d.
     bg "$WORK/cref.log" ip netns exec "$NS_DUT" taskset -c "$CPU_DUT" "$LAB_BUILD/xskfwd" -i d0 -o d1 \
-        -d $((DURATION + 15)) -S $MAC_D1 -D $MAC_S0 -m native -b 64 -w 1
+        -d $((DURATION + 60)) -S $MAC_D1 -D $MAC_S0 -m native -b 64 -w 1
     DUTPID=$BGPID
     wait_line "$WORK/cref.log" '^READY' 10 "$DUTPID" && return 0
     SKIP="xskfwd not ready: $(tail -3 "$WORK/cref.log" | tr '\n' ' ' | cut -c1-200)"
@@ -257,7 +257,6 @@ run_one() {
     bg "$WORK/sink.json" ip netns exec "$SINK_NS" dotnet "$DLL_LOADGEN" sink -i "$SINK_IF" -d $((DURATION + 20)) --json
     sinkpid=$BGPID
     wait_line "$WORK/sink.json" '^ready' 20 "$sinkpid" || { cat "$WORK/sink.json" >&2; die "sink did not start"; }
-    wait_quiet
     before=$(cpu_snapshot)
     timeout $((DURATION + 30)) ip netns exec "$NS_GEN" dotnet "$DLL_LOADGEN" gen -i g0 --dst-mac $MAC_D0 \
         --src $SRC --dst $DST --size "$size" --duration "$DURATION" --cpu "$CPU_GEN" --json >"$WORK/gen.json" 2>"$WORK/gen.err" \
@@ -292,6 +291,8 @@ for c in $CONTENDERS; do
     for size in $SIZES; do
         for ((run = 1; run <= REPEAT; run++)); do
             # A fresh topology per run: no XDP program, GRO flag or sysctl leaks from one contender to the next.
+            # Quiet check before the DUT starts: a busy-polling forwarder would keep the machine "busy".
+            wait_quiet
             topo_up
             SKIP=""
             if ! "setup_$c"; then
