@@ -20,6 +20,7 @@
 #   BUILD=1 (0: use DLL_LOADGEN / DLL_XDPNET as given; not XDPNET_*: xdpnet reads those as settings)
 #   LAB_BUILD=/tmp/xdplab-build
 #   QUIET_BUSY=20  wait (up to 30 s) until the machine is below this busy % before each run
+#   OVERRIDES_XDPNET="--Rings:Batch=32 ..."  extra xdpnet settings (command-line overrides)
 #   E2E_DEBUG=1  print the sink's and the generator's raw JSON of every run
 # Output: a table on stdout and perf/results/e2e-<timestamp>.csv (CPU columns from /proc/stat deltas over
 # the generator's run: usr/sys/soft/idle % of CPU_GEN and CPU_DUT).
@@ -209,7 +210,7 @@ setup_xdpnet() {
     [[ -n $DLL_XDPNET && -f $DLL_XDPNET ]] || { SKIP="xdpnet.dll not built"; return 1; }
     write_xdpnet_config "$WORK/xdpnet.json"
     # No taskset: xdpnet pins its worker to Node.Cpu itself (and checks it against the CPUs it may use).
-    bg "$WORK/xdpnet.log" ip netns exec "$NS_DUT" dotnet "$DLL_XDPNET" run --config "$WORK/xdpnet.json"
+    bg "$WORK/xdpnet.log" ip netns exec "$NS_DUT" dotnet "$DLL_XDPNET" run --config "$WORK/xdpnet.json" ${OVERRIDES_XDPNET:-}
     DUTPID=$BGPID
     # Ready when it prints a line starting with "ready" (or its stats endpoint answers).
     local i

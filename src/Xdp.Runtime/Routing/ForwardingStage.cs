@@ -45,30 +45,16 @@ public struct ForwardingStage : IPacketStage
 
         var tables = Tables;
         var destination = ip.DestinationAddress;
-        var targetIndex = tables.Routes.LookupV4(destination);
-        var targets = tables.TargetArray;
-        if ((uint)targetIndex >= (uint)targets.Length) return packet.Drop(DropReason.NoRoute);
-        ref readonly var target = ref targets[targetIndex];
-        var interfaces = tables.InterfaceArray;
-        ref readonly var egress = ref interfaces[target.EgressInterface];
-
-        MacAddress nextHop;
-        if (target.NextHopKnown)
-        {
-            nextHop = target.NextHopMac;
-        }
-        else if (target.Gateway is not null || !tables.Neighbours.TryGetV4(egress.KernelIndex, destination, out nextHop))
-        {
-            if (target.Gateway is null) tables.Misses.RecordV4(target.EgressInterface, destination);
-            return packet.Drop(DropReason.NoNeighbour);
-        }
+        var reason = Resolve(tables, tables.Routes.LookupV4(destination), destination, isIpv6: false, out var egressIndex, out var nextHop);
+        if (reason != DropReason.None) return packet.Drop(reason);
+        ref readonly var egress = ref tables.InterfaceArray[egressIndex];
 
         var totalLength = ip.TotalLength;
         // No fragmentation in the data plane: an oversized packet is dropped whatever its DF bit.
         if (totalLength > egress.Mtu) return packet.Drop(DropReason.TooBig);
 
         ip.DecrementTtl();
-        return Rewrite(ref packet, frame, frame.PayloadOffset + totalLength, nextHop, egress.Mac, target.EgressInterface);
+        return Rewrite(ref packet, frame, frame.PayloadOffset + totalLength, nextHop, egress.Mac, egressIndex);
     }
 
     private Verdict ForwardV6(ref PacketContext packet, EthernetFrame frame)
@@ -89,30 +75,48 @@ public struct ForwardingStage : IPacketStage
 
         var destination = ip.DestinationAddress;
         var tables = Tables;
-        var targetIndex = tables.Routes.LookupV6(destination);
-        var targets = tables.TargetArray;
-        if ((uint)targetIndex >= (uint)targets.Length) return packet.Drop(DropReason.NoRoute);
-        ref readonly var target = ref targets[targetIndex];
-        var interfaces = tables.InterfaceArray;
-        ref readonly var egress = ref interfaces[target.EgressInterface];
-
-        MacAddress nextHop;
-        if (target.NextHopKnown)
-        {
-            nextHop = target.NextHopMac;
-        }
-        else if (target.Gateway is not null || !tables.Neighbours.TryGetV6(egress.KernelIndex, destination, out nextHop))
-        {
-            if (target.Gateway is null) tables.Misses.Record(target.EgressInterface, destination, true);
-            return packet.Drop(DropReason.NoNeighbour);
-        }
+        var reason = Resolve(tables, tables.Routes.LookupV6(destination), destination, isIpv6: true, out var egressIndex, out var nextHop);
+        if (reason != DropReason.None) return packet.Drop(reason);
+        ref readonly var egress = ref tables.InterfaceArray[egressIndex];
 
         var totalLength = ip.TotalLength;
         // RFC 8200 section 5: routers never fragment; the source learns the MTU from Packet Too Big.
         if (totalLength > egress.Mtu) return packet.Drop(DropReason.TooBig);
 
         ip.HopLimit = (byte)(ip.HopLimit - 1);
-        return Rewrite(ref packet, frame, frame.PayloadOffset + totalLength, nextHop, egress.Mac, target.EgressInterface);
+        return Rewrite(ref packet, frame, frame.PayloadOffset + totalLength, nextHop, egress.Mac, egressIndex);
+    }
+
+    /// <summary>
+    /// Route target -> egress interface and next-hop MAC, for both families. Static and resolved-gateway targets carry
+    /// the MAC; on-link targets look the destination up in the neighbour table and, on a miss, log it for the host's
+    /// refresher (never waiting for resolution on the hot path).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static DropReason Resolve(ForwardingTables tables, int targetIndex, UInt128 destination, bool isIpv6, out int egressIndex, out MacAddress nextHop)
+    {
+        var targets = tables.TargetArray;
+        if ((uint)targetIndex >= (uint)targets.Length)
+        {
+            egressIndex = -1;
+            nextHop = default;
+            return DropReason.NoRoute;
+        }
+        ref readonly var target = ref targets[targetIndex];
+        egressIndex = target.EgressInterface;
+        if (target.NextHopKnown)
+        {
+            nextHop = target.NextHopMac;
+            return DropReason.None;
+        }
+        var kernelIndex = tables.InterfaceArray[egressIndex].KernelIndex;
+        nextHop = default;
+        var found = target.Gateway is null && (isIpv6
+            ? tables.Neighbours.TryGetV6(kernelIndex, destination, out nextHop)
+            : tables.Neighbours.TryGetV4(kernelIndex, (uint)destination, out nextHop));
+        if (found) return DropReason.None;
+        if (target.Gateway is null) tables.Misses.Record(egressIndex, destination, isIpv6);
+        return DropReason.NoNeighbour;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
