@@ -22,5 +22,5 @@ public sealed record XskSocketOptions
     /// <summary>XDP_MAX_TX_SKB_BUDGET (Linux 6.17+); null leaves the kernel default (32 per sendto).</summary>
     public int? TxSkbBudget { get; init; }
     /// <summary>How long to keep retrying a bind that fails with EBUSY (a queue released moments ago stays busy ~200 ms).</summary>
-    public TimeSpan BusyRetryTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan BusyRetryTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

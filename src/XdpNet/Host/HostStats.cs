@@ -24,7 +24,7 @@ public static class HostStats
             Node = config.Node.Name,
             Timestamp = now,
             UptimeSeconds = (now - started).TotalSeconds,
-            Worker = new WorkerStats { Cpu = config.Node.Cpu, Batches = plane.Worker.Batches, IdlePolls = plane.Worker.IdlePolls },
+            Worker = new WorkerStats { Cpu = config.Node.Cpu, Batches = plane.Worker.Batches, IdlePolls = plane.Worker.IdlePolls, AllocatedBytes = plane.Worker.AllocatedBytes },
         };
         long forwarded = 0;
         for (var i = 0; i < plane.Counters.Length; i++)

@@ -66,6 +66,24 @@ public sealed class RouterTests : IDisposable
         Assert.False(Ping(_t.Gen, RouterTopology.SinkV4, 1)); // the kernel does not forward: it was xdpnet
     }
 
+    private long WorkerAllocatedBytes()
+    {
+        using var doc = XdpNetProcess.Stats(_t.Dut, StatsSocket);
+        return doc.RootElement.GetProperty("worker").GetProperty("allocated_bytes").GetInt64();
+    }
+
+    [RootFact]
+    public void TheWorkerAllocatesNothingPerPacket()
+    {
+        using var x = StartXdpNet();
+        ResolveNeighbours();
+        UdpFlow.Run(_t.Gen, _t.Sink, RouterTopology.SinkV4, 9002, 200); // warm-up: tiering, first-call initialisation
+        var before = WorkerAllocatedBytes();
+        Assert.Equal(2000, UdpFlow.Run(_t.Gen, _t.Sink, RouterTopology.SinkV4, 9002, 2000));
+        Assert.Equal(200, UdpFlow.Run(_t.Gen, _t.Sink, RouterTopology.SinkV6, 9003, 200));
+        Assert.Equal(before, WorkerAllocatedBytes());
+    }
+
     [RootFact]
     public void UdpFlowCountersEqualWhatWasSent()
     {
