@@ -76,13 +76,8 @@ public sealed unsafe class NeighbourResolver : IDisposable
         {
             var received = Receive();
             var messages = _buffer.AsSpan(0, received);
-            while (messages.Length >= sizeof(Netlink.NlMsgHdr))
+            while (NextMessage(ref messages, "neighbour dump", out var message, out var body))
             {
-                var message = MemoryMarshal.Read<Netlink.NlMsgHdr>(messages);
-                if (message.Length < sizeof(Netlink.NlMsgHdr) || message.Length > messages.Length)
-                    throw new IOException("rtnetlink: truncated message in neighbour dump");
-                var body = messages.Slice(sizeof(Netlink.NlMsgHdr), (int)message.Length - sizeof(Netlink.NlMsgHdr));
-                messages = messages.Slice(Math.Min(messages.Length, Netlink.NetlinkAlign((int)message.Length)));
                 if (message.Sequence != sequence) continue;
                 switch (message.Type)
                 {
@@ -138,13 +133,8 @@ public sealed unsafe class NeighbourResolver : IDisposable
         {
             var received = Receive();
             var messages = _buffer.AsSpan(0, received);
-            while (messages.Length >= sizeof(Netlink.NlMsgHdr))
+            while (NextMessage(ref messages, "acknowledgement", out var message, out var body))
             {
-                var message = MemoryMarshal.Read<Netlink.NlMsgHdr>(messages);
-                if (message.Length < sizeof(Netlink.NlMsgHdr) || message.Length > messages.Length)
-                    throw new IOException("rtnetlink: truncated acknowledgement");
-                var body = messages.Slice(sizeof(Netlink.NlMsgHdr), (int)message.Length - sizeof(Netlink.NlMsgHdr));
-                messages = messages.Slice(Math.Min(messages.Length, Netlink.NetlinkAlign((int)message.Length)));
                 if (message.Sequence == sequence && message.Type == Netlink.NLMSG_ERROR)
                 {
                     ThrowIfError(body, $"RTM_NEWNEIGH NTF_USE {address} ifindex {kernelInterfaceIndex}");
@@ -152,6 +142,23 @@ public sealed unsafe class NeighbourResolver : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>Takes the next netlink message off <paramref name="messages"/>; false when none is left.</summary>
+    private static bool NextMessage(ref Span<byte> messages, string what, out Netlink.NlMsgHdr message, out Span<byte> body)
+    {
+        if (messages.Length < sizeof(Netlink.NlMsgHdr))
+        {
+            message = default;
+            body = default;
+            return false;
+        }
+        message = MemoryMarshal.Read<Netlink.NlMsgHdr>(messages);
+        if (message.Length < sizeof(Netlink.NlMsgHdr) || message.Length > messages.Length)
+            throw new IOException($"rtnetlink: truncated message in {what}");
+        body = messages.Slice(sizeof(Netlink.NlMsgHdr), (int)message.Length - sizeof(Netlink.NlMsgHdr));
+        messages = messages.Slice(Math.Min(messages.Length, Netlink.NetlinkAlign((int)message.Length)));
+        return true;
     }
 
     private static bool TryParseNeighbour(ReadOnlySpan<byte> body, out NeighbourEntry entry)
