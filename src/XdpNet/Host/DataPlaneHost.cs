@@ -63,6 +63,7 @@ public static class DataPlaneHost
             refresher.Tick();
         }
 
+        stats.Dispose(); // no snapshot may read the plane while it is torn down
         plane.Dispose();
         Console.WriteLine("stopped: steering programs detached, sockets closed");
         foreach (var c in plane.Counters)

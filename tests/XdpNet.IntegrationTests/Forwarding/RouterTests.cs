@@ -16,9 +16,9 @@ public sealed class RouterTests : IDisposable
 
     private string StatsSocket => Path.Combine(_dir, "stats.sock");
 
-    private XdpNetProcess StartXdpNet()
+    private XdpNetProcess StartXdpNet(bool busyPoll = false)
     {
-        var config = _t.WriteConfig(_dir, _node);
+        var config = _t.WriteConfig(_dir, _node, busyPoll: busyPoll);
         var p = XdpNetProcess.Start(_t.Dut, "run", "--config", config);
         p.WaitReady(Startup);
         return p;
@@ -84,10 +84,11 @@ public sealed class RouterTests : IDisposable
         Assert.Equal(before, WorkerAllocatedBytes());
     }
 
+    /// <remarks>Also runs the sockets with SO_BUSY_POLL / SO_PREFER_BUSY_POLL / SO_BUSY_POLL_BUDGET and XDP_MAX_TX_SKB_BUDGET set.</remarks>
     [RootFact]
     public void UdpFlowCountersEqualWhatWasSent()
     {
-        using var x = StartXdpNet();
+        using var x = StartXdpNet(busyPoll: true);
         ResolveNeighbours(); // first, so nothing is dropped as no-neighbour
         var (rx0, _) = Counters(_t.D0);
         var (_, tx1) = Counters(_t.D1);

@@ -72,7 +72,7 @@ public sealed class RouterTopology : IDisposable
     }
 
     /// <summary>The dut's xdpnet configuration: a router between d0 and d1, next hops resolved from the kernel.</summary>
-    public string WriteConfig(string directory, string nodeName, int? cpu = 1)
+    public string WriteConfig(string directory, string nodeName, int? cpu = 1, bool busyPoll = false)
     {
         var config = new
         {
@@ -83,7 +83,8 @@ public sealed class RouterTopology : IDisposable
                 new { Name = D1, Role = "uplink" },
             },
             Umem = new { FrameSize = 4096, Frames = 4096, Headroom = 256 },
-            Rings = new { Rx = 1024, Tx = 1024, Fill = 1024, Completion = 1024, Batch = 64 },
+            Rings = new { Rx = 1024, Tx = 1024, Fill = 1024, Completion = 1024, Batch = 64, TxSkbBudget = busyPoll ? 128 : (int?)null },
+            BusyPoll = new { Enabled = busyPoll, TimeoutUs = 20, Budget = 64, Prefer = true },
             Routes = new[]
             {
                 new { Prefix = "198.18.1.0/24", Interface = D0 },
