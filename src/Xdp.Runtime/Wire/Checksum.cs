@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Xdp.Runtime.Wire;
 
@@ -17,7 +18,13 @@ public static partial class Checksum
     /// is padded with zero, RFC 1071 section 4.1). The result is unfolded; pass it to <see cref="Fold"/> or
     /// <see cref="Finish"/>.
     /// </summary>
-    public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0)
+    public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0) =>
+        BitConverter.IsLittleEndian && Vector128.IsHardwareAccelerated && data.Length >= VectorThreshold
+            ? SumVectorized(data, initial)
+            : SumScalar(data, initial);
+
+    /// <summary>The scalar path of <see cref="Sum"/>, kept as the reference the vector paths are tested against.</summary>
+    public static uint SumScalar(ReadOnlySpan<byte> data, uint initial = 0)
     {
         // 64-bit accumulator of 32-bit big-endian words: cannot overflow for any frame (2^32 words).
         ulong sum = initial;

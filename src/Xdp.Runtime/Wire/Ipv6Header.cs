@@ -107,4 +107,23 @@ public readonly ref struct Ipv6Header
     public Span<byte> DestinationBytes => _buffer.Slice(Field.Destination, 16);
     /// <summary>The payload up to the payload length (Ethernet padding excluded).</summary>
     public Span<byte> Payload => _buffer.Slice(HeaderLength, PayloadLength);
+
+    /// <summary>The whole IPv6 packet: fixed header and payload (Ethernet padding excluded).</summary>
+    public Span<byte> PacketBytes => _buffer.Slice(0, TotalLength);
+
+    /// <summary>Walks the extension headers (see <see cref="Ipv6ExtensionWalker"/>).</summary>
+    public Ipv6Chain WalkExtensions() => Ipv6ExtensionWalker.Walk(PacketBytes);
+
+    /// <summary>
+    /// Finds the upper-layer header after the extension headers: its <paramref name="protocol"/> and its
+    /// <paramref name="offset"/> from the start of this header. False for a non-first fragment, No Next Header,
+    /// a truncated or malformed chain, or more than <see cref="Ipv6ExtensionWalker.MaxHeaders"/> headers.
+    /// </summary>
+    public bool TryFindTransport(out byte protocol, out int offset)
+    {
+        var chain = Ipv6ExtensionWalker.Walk(PacketBytes);
+        protocol = chain.Protocol;
+        offset = chain.Offset;
+        return chain.Status == Ipv6ChainStatus.Transport;
+    }
 }
