@@ -27,6 +27,8 @@ public enum DropReason : byte
     TxRingFull,
     /// <summary>Packet exceeds the egress MTU.</summary>
     TooBig,
+    /// <summary>ILA: the destination is under a SIR prefix but its identifier has no mapping (miss action drop).</summary>
+    IlaNoMapping,
     Count,
 }
 
