@@ -18,6 +18,7 @@ public static partial class Checksum
     /// is padded with zero, RFC 1071 section 4.1). The result is unfolded; pass it to <see cref="Fold"/> or
     /// <see cref="Finish"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0) =>
         BitConverter.IsLittleEndian && Vector128.IsHardwareAccelerated && data.Length >= VectorThreshold
             ? SumVectorized(data, initial)

@@ -75,9 +75,13 @@ public static class Ipv6ExtensionWalker
         return Walk(packet, packet[6], Ipv6Header.HeaderLength);
     }
 
-    /// <summary>Walks from <paramref name="nextHeader"/> at <paramref name="offset"/> of <paramref name="packet"/>.</summary>
+    /// <summary>
+    /// Walks from <paramref name="nextHeader"/> at <paramref name="offset"/> of <paramref name="packet"/> (an offset
+    /// outside the packet ends as <see cref="Ipv6ChainStatus.Truncated"/>).
+    /// </summary>
     public static Ipv6Chain Walk(ReadOnlySpan<byte> packet, byte nextHeader, int offset)
     {
+        if ((uint)offset > (uint)packet.Length) return new(Ipv6ChainStatus.Truncated, nextHeader, 0, false, false, 0);
         var fragment = false;
         var pendingRouting = false;
         for (var count = 0; ; count++)

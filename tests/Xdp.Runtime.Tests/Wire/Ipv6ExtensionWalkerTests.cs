@@ -147,6 +147,9 @@ public class Ipv6ExtensionWalkerTests
         Assert.True(Ipv6Header.TryCreate(longer, out var bad));
         Assert.Equal(Ipv6ChainStatus.Truncated, bad.WalkExtensions().Status);
         Assert.Equal(Ipv6ChainStatus.Truncated, Ipv6ExtensionWalker.Walk(longer.AsSpan(0, 39)).Status);
+        Assert.Equal(Ipv6ChainStatus.Truncated, Ipv6ExtensionWalker.Walk(longer, IpProtocol.HopByHop, -8).Status);
+        Assert.Equal(Ipv6ChainStatus.Truncated, Ipv6ExtensionWalker.Walk(longer, IpProtocol.HopByHop, longer.Length + 1).Status);
+        Assert.Equal(Ipv6ChainStatus.Transport, Ipv6ExtensionWalker.Walk(longer, IpProtocol.Udp, longer.Length).Status);
     }
 
     [Fact]

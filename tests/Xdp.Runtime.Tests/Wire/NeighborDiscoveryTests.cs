@@ -26,6 +26,15 @@ public class Icmpv6HeaderTests
     }
 
     [Fact]
+    public void BuilderIcmpv6EchoReproducesScapyBytes()
+    {
+        var built = PacketBuilder.Ethernet("02:00:00:00:00:02", "02:00:00:00:00:01").Ipv6("2001:db8:a::1", "2001:db8:b::2")
+            .Icmpv6Echo(7, 1, "ping"u8.ToArray()).Build();
+        Assert.Equal(Hex.Bytes(GoldenFrames.Ipv6Icmp), built);
+        Assert.Throws<InvalidOperationException>(() => PacketBuilder.Ethernet("02:00:00:00:00:02", "02:00:00:00:00:01").Ipv4("198.18.0.1", "198.18.0.2").Icmpv6Echo(1, 1));
+    }
+
+    [Fact]
     public void ReadsPacketTooBigMtuAndRefusesShortMessages()
     {
         var bytes = Hex.Bytes("020000000000050000000000");
