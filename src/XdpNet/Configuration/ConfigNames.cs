@@ -7,6 +7,8 @@ public static class ConfigNames
     public static readonly string[] BindModes = ["auto", "copy", "zerocopy"];
     public static readonly string[] AttachModes = ["auto", "native", "generic"];
     public static readonly string[] SteeringModes = ["routed", "all", "rules"];
+    public static readonly string[] IlaChecksumModes = ["neutral-map", "neutral-map-auto", "adjust-transport", "no-action"];
+    public static readonly string[] IlaMissActions = ["drop", "forward"];
 
     public static bool Is(string? value, string name) => string.Equals(value, name, StringComparison.Ordinal);
 

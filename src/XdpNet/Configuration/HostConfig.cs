@@ -12,6 +12,7 @@ public sealed class HostConfig
     public RingConfig Rings { get; set; } = new();
     public BusyPollConfig BusyPoll { get; set; } = new();
     public List<RouteConfig> Routes { get; set; } = [];
+    public IlaConfig Ila { get; set; } = new();
     public StatsConfig Stats { get; set; } = new();
 }
 
@@ -100,4 +101,36 @@ public sealed class StatsConfig
 {
     /// <summary>Unix socket the running instance serves counters on; default /run/xdpnet/&lt;node&gt;.sock.</summary>
     public string? Socket { get; set; }
+}
+
+/// <summary>
+/// IPv6 Identifier-Locator Addressing (draft-herbert-intarea-ila). Each domain is one SIR prefix (what applications
+/// see), this host's locator for it, and the identifier -> locator mappings of the domain.
+/// </summary>
+public sealed class IlaConfig
+{
+    public List<IlaDomainConfig> Domains { get; set; } = [];
+    /// <summary>"drop" (count as ila-no-mapping) or "forward" (untranslated, towards an ILA router: ILA-N -> ILA-R).</summary>
+    public string Miss { get; set; } = "drop";
+}
+
+public sealed class IlaDomainConfig
+{
+    /// <summary>The /64 SIR prefix, e.g. "2001:db8:5151::/64".</summary>
+    public string SirPrefix { get; set; } = "";
+    /// <summary>This host's /64 locator in the domain: ILA addresses to it are translated back to SIR addresses.</summary>
+    public string Locator { get; set; } = "";
+    /// <summary>"neutral-map" (default), "neutral-map-auto", "adjust-transport" or "no-action".</summary>
+    public string ChecksumMode { get; set; } = "neutral-map";
+    public List<IlaMappingConfig> Mappings { get; set; } = [];
+}
+
+public sealed class IlaMappingConfig
+{
+    /// <summary>The 64-bit identifier as four 16-bit hex groups, e.g. "1:0:0:2".</summary>
+    public string Identifier { get; set; } = "";
+    /// <summary>Locator of the host where the identifier lives, e.g. "2001:db8:b::" (upper 64 bits).</summary>
+    public string Locator { get; set; } = "";
+    /// <summary>Overrides the domain's checksum mode for this mapping.</summary>
+    public string? ChecksumMode { get; set; }
 }

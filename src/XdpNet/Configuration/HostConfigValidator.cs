@@ -15,6 +15,7 @@ public static class HostConfigValidator
         new RingsValidator(),
         new BusyPollValidator(),
         new RoutesValidator(),
+        new IlaValidator(),
         new StatsValidator(),
     ];
 

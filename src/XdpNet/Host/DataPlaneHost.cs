@@ -45,7 +45,8 @@ public static class DataPlaneHost
             TxSkbBudget = config.Rings.TxSkbBudget,
         };
 
-        using var plane = new DataPlane<HostPipeline>(umem, bindings, socketOptions, new HostPipeline(tables), config.Rings.Batch);
+        var pipeline = new HostPipeline(tables, HostPipelineBuilder.BuildIla(config, hostAddresses), config.Ila.Domains.Count > 0);
+        using var plane = new DataPlane<HostPipeline>(umem, bindings, socketOptions, pipeline, config.Rings.Batch);
         foreach (var port in plane.Ports)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -1,17 +1,40 @@
+using Xdp.Ila;
 using Xdp.Runtime.Pipeline;
 using Xdp.Runtime.Routing;
 
 namespace XdpNet.Pipeline;
 
 /// <summary>
-/// The host's whole pipeline as one struct, so the live worker and offline replay run the exact same type.
-/// Today: forwarding. Later stages (ILA, VXLAN, policy) are composed in front of it here.
+/// The host's whole pipeline as one struct, so the live worker and offline replay run the exact same type:
+/// ILA translation (when domains are configured), then forwarding on the rewritten address. Later stages
+/// (VXLAN, policy) are composed here too.
 /// </summary>
 public struct HostPipeline : IPacketStage
 {
+    public IlaStage Ila;
     public ForwardingStage Forwarding;
+    /// <summary>False when no ILA domain is configured: the stage is skipped rather than parsing every IPv6 packet for nothing.</summary>
+    public bool IlaEnabled;
 
-    public HostPipeline(ForwardingTables tables) => Forwarding = new ForwardingStage(tables);
+    public HostPipeline(ForwardingTables tables)
+        : this(tables, new IlaStage(IlaTranslator.Empty, IlaMissAction.Drop), ilaEnabled: false)
+    {
+    }
 
-    public Verdict Process(ref PacketContext packet) => Forwarding.Process(ref packet);
+    public HostPipeline(ForwardingTables tables, IlaStage ila, bool ilaEnabled)
+    {
+        Forwarding = new ForwardingStage(tables);
+        Ila = ila;
+        IlaEnabled = ilaEnabled;
+    }
+
+    public Verdict Process(ref PacketContext packet)
+    {
+        if (IlaEnabled)
+        {
+            var verdict = Ila.Process(ref packet);
+            if (verdict != Verdict.Continue) return verdict;
+        }
+        return Forwarding.Process(ref packet);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Xdp.Ila;
 using Xdp.Runtime.Routing;
 using Xdp.Runtime.Wire;
 using XdpNet.Configuration;
@@ -39,6 +40,37 @@ public static class HostPipelineBuilder
         return neighbours is null ? tables : tables.WithResolvedNeighbours(neighbours);
     }
 
-    public static HostPipeline Build(HostConfig config, IReadOnlyList<ResolvedInterface> interfaces, NeighbourTable? neighbours = null) =>
-        new(BuildForwarding(config, interfaces, neighbours));
+    public static HostPipeline Build(HostConfig config, IReadOnlyList<ResolvedInterface> interfaces, NeighbourTable? neighbours = null,
+        IReadOnlyList<IPAddress>? hostAddresses = null) =>
+        new(BuildForwarding(config, interfaces, neighbours), BuildIla(config, hostAddresses ?? []), config.Ila.Domains.Count > 0);
+
+    /// <summary>
+    /// ILA domains into an <see cref="IlaStage"/>: one mapping table per SIR prefix, this host's locators (which
+    /// SIR prefix and checksum mode to restore), and the host's own IPv6 addresses, which are never translated.
+    /// </summary>
+    public static IlaStage BuildIla(HostConfig config, IReadOnlyList<IPAddress> hostAddresses)
+    {
+        var domains = new List<IlaDomain>();
+        var locals = new List<IlaLocalLocator>();
+        foreach (var d in config.Ila.Domains)
+        {
+            var sir = IlaPrefix.Parse(d.SirPrefix);
+            var mode = IlaValidator.ParseMode(d.ChecksumMode);
+            var builder = new IlaMappingTableBuilder();
+            foreach (var m in d.Mappings)
+            {
+                var mappingMode = m.ChecksumMode is null ? mode : IlaValidator.ParseMode(m.ChecksumMode);
+                builder.Add(IlaIdentifier.Parse(m.Identifier), IlaPrefix.Parse(m.Locator), mappingMode);
+            }
+            domains.Add(new IlaDomain(sir, builder.Build()));
+            locals.Add(new IlaLocalLocator(IlaPrefix.Parse(d.Locator), sir, mode));
+        }
+        var own = new List<UInt128>();
+        foreach (var a in hostAddresses)
+        {
+            if (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) own.Add(NetworkOrder.AddressV6(a));
+        }
+        var miss = config.Ila.Miss == "forward" ? IlaMissAction.Forward : IlaMissAction.Drop;
+        return new IlaStage(new IlaTranslator(domains, locals, own), miss);
+    }
 }

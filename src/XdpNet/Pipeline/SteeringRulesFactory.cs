@@ -30,10 +30,22 @@ public static class SteeringRulesFactory
                 break;
             default:
                 foreach (var route in config.Routes) rules.Prefixes.Add(SteeringPrefix.Own(route.Prefix));
+                // ILA: SIR destinations leave through the data plane, ILA destinations to our locators come back into it.
+                foreach (var domain in config.Ila.Domains)
+                {
+                    rules.Prefixes.Add(SteeringPrefix.Own(domain.SirPrefix));
+                    rules.Prefixes.Add(SteeringPrefix.Own(domain.Locator));
+                }
                 break;
         }
         var seen = new HashSet<IPNetwork>();
-        foreach (var p in rules.Prefixes) seen.Add(p.Network);
+        var unique = new List<SteeringPrefix>(rules.Prefixes.Count);
+        foreach (var p in rules.Prefixes)
+        {
+            if (seen.Add(p.Network)) unique.Add(p);
+        }
+        rules.Prefixes.Clear();
+        rules.Prefixes.AddRange(unique);
         foreach (var e in s.Exclude)
         {
             var net = IPNetwork.Parse(e);

@@ -32,9 +32,10 @@ public static class ReplaySession
         if (errors.Count > 0) return Refuse(error, errors);
 
         SteeringDecider steering;
+        var ownAddresses = OwnAddresses(config);
         try
         {
-            steering = SteeringRulesFactory.Create(config, config.Interfaces[ingress], OwnAddresses(config)).Compile();
+            steering = SteeringRulesFactory.Create(config, config.Interfaces[ingress], ownAddresses).Compile();
         }
         catch (ArgumentException e)
         {
@@ -43,7 +44,7 @@ public static class ReplaySession
 
         // Routes without a next-hop MAC use what the kernel's neighbour table already knows; replay never
         // solicits, so an unknown neighbour is a NoNeighbour drop.
-        var pipeline = HostPipelineBuilder.Build(config, interfaces, ReadNeighbours());
+        var pipeline = HostPipelineBuilder.Build(config, interfaces, ReadNeighbours(), ownAddresses);
         var names = interfaces.Select(i => i.Name).ToArray();
 
         try

@@ -1,0 +1,136 @@
+using Xdp.Runtime.Tests.Support;
+using Xdp.Runtime.Wire;
+using XdpNet.Replay;
+
+namespace Xdp.Runtime.Tests.Host;
+
+/// <summary>
+/// ILA through <c>xdpnet replay</c>, two hosts of one domain (SIR 2001:db8:5151::/64): host A (locator
+/// 2001:db8:a::) runs container c1 (identifier 1:0:0:1), host B (locator 2001:db8:b::) runs c2 (1:0:0:2).
+/// Expected frames are built independently with the packet builder, so equality also proves every transport
+/// checksum is right after translation.
+/// </summary>
+public class IlaReplayTests
+{
+    private const string C1 = "2001:db8:5151::1:0:0:1", C2 = "2001:db8:5151::1:0:0:2";
+    private const string C1Mac = "02:00:00:00:c1:01", AC1 = "02:00:00:00:0a:c1", AUp = "02:00:00:00:0a:01";
+    private const string C2Mac = "02:00:00:00:c2:01", BC2 = "02:00:00:00:0b:c2", BUp = "02:00:00:00:0b:01";
+    // Neutral mapping (C-bit set, low 16 bits adjusted so the address's one's-complement sum is unchanged), worked by hand:
+    // 2001:db8:5151::1:0:0:2 sums to 0x7f0d; 2001:db8:b::1001:0:0:0 to 0x3dc5; 0x7f0d - 0x3dc5 = 0x4148.
+    private const string C2IlaNeutral = "2001:db8:b::1001:0:0:4148";
+    private const string C1IlaNeutral = "2001:db8:a::1001:0:0:4148";
+    private static readonly byte[] Payload = "ila says hello"u8.ToArray();
+
+    private static string HostConfig(char host, string mode) => host == 'a'
+        ? $$"""
+          {
+            "Node": { "Name": "ila-a" },
+            "Interfaces": [ { "Name": "ila-a-c1", "Mac": "{{AC1}}" }, { "Name": "ila-a-up", "Role": "uplink", "Mac": "{{AUp}}" } ],
+            "Routes": [
+              { "Prefix": "{{C1}}/128", "Interface": "ila-a-c1", "NextHopMac": "{{C1Mac}}" },
+              { "Prefix": "2001:db8:b::/64", "Interface": "ila-a-up", "NextHopMac": "{{BUp}}" }
+            ],
+            "Ila": { "Domains": [ { "SirPrefix": "2001:db8:5151::/64", "Locator": "2001:db8:a::/64", "ChecksumMode": "{{mode}}",
+                                    "Mappings": [ { "Identifier": "1:0:0:2", "Locator": "2001:db8:b::" } ] } ] }
+          }
+          """
+        : $$"""
+          {
+            "Node": { "Name": "ila-b" },
+            "Interfaces": [ { "Name": "ila-b-c2", "Mac": "{{BC2}}" }, { "Name": "ila-b-up", "Role": "uplink", "Mac": "{{BUp}}" } ],
+            "Routes": [
+              { "Prefix": "{{C2}}/128", "Interface": "ila-b-c2", "NextHopMac": "{{C2Mac}}" },
+              { "Prefix": "2001:db8:a::/64", "Interface": "ila-b-up", "NextHopMac": "{{AUp}}" }
+            ],
+            "Ila": { "Domains": [ { "SirPrefix": "2001:db8:5151::/64", "Locator": "2001:db8:b::/64", "ChecksumMode": "{{mode}}",
+                                    "Mappings": [ { "Identifier": "1:0:0:1", "Locator": "2001:db8:a::" } ] } ] }
+          }
+          """;
+
+    public enum Transport { Tcp, Udp, UdpZeroChecksum, Icmpv6 }
+
+    private static byte[] Frame(string dstMac, string srcMac, string src, string dst, byte hopLimit, Transport transport)
+    {
+        var ip = PacketBuilder.Ethernet(dstMac, srcMac).Ipv6(src, dst, hopLimit);
+        var frame = transport switch
+        {
+            Transport.Tcp => ip.Tcp(40000, 80, TcpHeader.Flag.Syn, sequence: 1000, payload: Payload).Build(),
+            Transport.Icmpv6 => ip.Icmpv6Echo(7, 1, Payload).Build(),
+            _ => ip.Udp(40000, 53, Payload).Build(),
+        };
+        if (transport == Transport.UdpZeroChecksum)
+        {
+            frame[14 + 40 + 6] = 0; // | eth | IPv6 | UDP checksum 0 |: invalid over IPv6, but translation must leave it alone
+            frame[14 + 40 + 7] = 0;
+        }
+        return frame;
+    }
+
+    private static PcapPacket[] Replay(TempDir dir, char host, string mode, string ingress, byte[] frame)
+    {
+        var input = dir.File($"in-{host}.pcap");
+        using (var writer = PcapWriter.Create(input, nanosecond: true)) writer.Write(1_700_000_000_000_000_000UL, frame);
+        var config = dir.Write($"host-{host}.json", HostConfig(host, mode));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var outDir = dir.File($"out-{host}");
+        Assert.Equal(0, ReplaySession.Run(config, [], input, ingress, outDir, output, error, new Dictionary<string, string?>()));
+        var egress = host == 'a' ? (ingress == "ila-a-c1" ? "ila-a-up" : "ila-a-c1") : (ingress == "ila-b-c2" ? "ila-b-up" : "ila-b-c2");
+        var path = Path.Combine(outDir, egress + ".pcap");
+        Assert.True(File.Exists(path), $"nothing transmitted on {egress}: {File.ReadAllText(Path.Combine(outDir, "verdicts.jsonl"))}");
+        using var reader = new PcapReader(File.OpenRead(path));
+        return reader.ReadAll().ToArray();
+    }
+
+    // | c1 -> A | SIR c1 -> SIR c2 | T | ==A==> | A -> B | SIR c1 -> ILA c2 | T | ==B==> | B -> c2 | SIR c1 -> SIR c2 | T |
+    [Theory]
+    [InlineData(Transport.Tcp)]
+    [InlineData(Transport.Udp)]
+    [InlineData(Transport.UdpZeroChecksum)]
+    [InlineData(Transport.Icmpv6)]
+    public void NeutralMapCrossesTwoHostsAndRestoresTheSirAddress(Transport transport)
+    {
+        using var dir = new TempDir();
+        var sent = Frame(AC1, C1Mac, C1, C2, 64, transport);
+        var onWire = Replay(dir, 'a', "neutral-map", "ila-a-c1", sent);
+        Assert.Equal(Frame(BUp, AUp, C1, C2IlaNeutral, 63, transport), onWire.Single().Data);
+
+        var delivered = Replay(dir, 'b', "neutral-map", "ila-b-up", onWire[0].Data);
+        Assert.Equal(Frame(C2Mac, BC2, C1, C2, 62, transport), delivered.Single().Data);
+    }
+
+    [Theory]
+    [InlineData(Transport.Tcp)]
+    [InlineData(Transport.Udp)]
+    [InlineData(Transport.UdpZeroChecksum)]
+    [InlineData(Transport.Icmpv6)]
+    public void AdjustTransportRewritesOnlyThePrefixAndFixesTheChecksum(Transport transport)
+    {
+        using var dir = new TempDir();
+        var onWire = Replay(dir, 'a', "adjust-transport", "ila-a-c1", Frame(AC1, C1Mac, C1, C2, 64, transport));
+        Assert.Equal(Frame(BUp, AUp, C1, "2001:db8:b::1:0:0:2", 63, transport), onWire.Single().Data);
+
+        var delivered = Replay(dir, 'b', "adjust-transport", "ila-b-up", onWire[0].Data);
+        Assert.Equal(Frame(C2Mac, BC2, C1, C2, 62, transport), delivered.Single().Data);
+    }
+
+    [Fact]
+    public void TheReplyComesBackToTheContainerOnTheOtherHost()
+    {
+        using var dir = new TempDir();
+        var reply = Frame(AUp, BUp, C2, C1IlaNeutral, 63, Transport.Tcp); // as host B sends it to A's locator
+        var delivered = Replay(dir, 'a', "neutral-map", "ila-a-up", reply);
+        Assert.Equal(Frame(C1Mac, AC1, C2, C1, 62, Transport.Tcp), delivered.Single().Data);
+    }
+
+    [Fact]
+    public void AnIdentifierThatCannotSurviveNeutralMappingIsRefusedByName()
+    {
+        using var dir = new TempDir();
+        var config = dir.Write("bad.json", HostConfig('a', "neutral-map").Replace("\"1:0:0:2\"", "\"1:0:0:ffff\"", StringComparison.Ordinal));
+        var result = XdpNet.Configuration.HostConfigLoader.LoadAndValidate(config, [], new Dictionary<string, string?>());
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("Ila:Domains:0:Mappings:0:Identifier", error.Key);
+        Assert.Contains("low-bits-all-ones", error.Problem, StringComparison.Ordinal);
+    }
+}
