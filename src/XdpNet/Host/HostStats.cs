@@ -1,6 +1,7 @@
 using Xdp.Runtime.Bpf;
 using Xdp.Runtime.Pipeline;
 using XdpNet.Configuration;
+using XdpNet.Pipeline;
 using XdpNet.Stats;
 
 namespace XdpNet.Host;
@@ -8,15 +9,13 @@ namespace XdpNet.Host;
 /// <summary>Serves the running instance's counters on its Unix socket (read off the worker's counters, never locking it).</summary>
 public static class HostStats
 {
-    public static StatsServer Serve<TPipeline>(HostConfig config, DataPlane<TPipeline> plane, DateTimeOffset started)
-        where TPipeline : struct, IPacketStage
+    public static StatsServer Serve(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started)
     {
         var path = config.Stats.Socket ?? StatsServer.DefaultSocketPath(config.Node.Name);
         return new StatsServer(path, () => Snapshot(config, plane, started));
     }
 
-    public static StatsSnapshot Snapshot<TPipeline>(HostConfig config, DataPlane<TPipeline> plane, DateTimeOffset started)
-        where TPipeline : struct, IPacketStage
+    public static StatsSnapshot Snapshot(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started)
     {
         var now = DateTimeOffset.UtcNow;
         var snapshot = new StatsSnapshot
@@ -69,6 +68,7 @@ public static class HostStats
         long dropped = 0;
         foreach (var c in plane.Counters) dropped += c.TotalDrops;
         snapshot.Stages["forwarding"] = new Dictionary<string, long> { ["forwarded"] = forwarded, ["dropped"] = dropped };
+        snapshot.Stages["checksum"] = new Dictionary<string, long> { ["completed"] = Volatile.Read(ref plane.Worker.Pipeline.Checksums.Completed) };
         return snapshot;
     }
 }

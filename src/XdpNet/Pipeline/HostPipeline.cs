@@ -1,4 +1,5 @@
 using Xdp.Ila;
+using Xdp.Runtime.Offload;
 using Xdp.Runtime.Pipeline;
 using Xdp.Runtime.Routing;
 
@@ -6,11 +7,12 @@ namespace XdpNet.Pipeline;
 
 /// <summary>
 /// The host's whole pipeline as one struct, so the live worker and offline replay run the exact same type:
-/// ILA translation (when domains are configured), then forwarding on the rewritten address. Later stages
-/// (VXLAN, policy) are composed here too.
+/// completion of checksums left to offload by local senders, ILA translation (when domains are configured), then
+/// forwarding on the rewritten address. Later stages (VXLAN, policy) are composed here too.
 /// </summary>
 public struct HostPipeline : IPacketStage
 {
+    public PartialChecksumStage Checksums;
     public IlaStage Ila;
     public ForwardingStage Forwarding;
     /// <summary>False when no ILA domain is configured: the stage is skipped rather than parsing every IPv6 packet for nothing.</summary>
@@ -30,6 +32,7 @@ public struct HostPipeline : IPacketStage
 
     public Verdict Process(ref PacketContext packet)
     {
+        Checksums.Process(ref packet);
         if (IlaEnabled)
         {
             var verdict = Ila.Process(ref packet);
