@@ -7,6 +7,9 @@ using Libc = Xdp.Runtime.Interop.Interop.Libc;
 
 namespace Xdp.Runtime.Worker;
 
+/// <summary>A change to the pipeline, applied by the worker itself between two batches.</summary>
+public delegate void PipelineUpdate<TPipeline>(ref TPipeline pipeline);
+
 /// <summary>
 /// The run-to-completion loop: for every port, reclaim completed TX frames, refill the fill ring, take a batch
 /// of received descriptors, run the pipeline on each frame in place, and hand transmitted frames to the egress
@@ -25,9 +28,12 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
     private readonly Libc.PollFd[] _pollFds;
     private TPipeline _pipeline;
     private volatile bool _stop;
+    private PipelineUpdate<TPipeline>? _pending;
 
     public long Batches;
     public long IdlePolls;
+    /// <summary>Pipeline updates applied (configuration reloads, refreshed neighbour tables).</summary>
+    public long Updates;
     /// <summary>
     /// Bytes the worker thread has allocated so far (GC.GetAllocatedBytesForCurrentThread, sampled after each busy
     /// pass). Flat in steady state: the hot path allocates nothing, and tests assert that through the stats.
@@ -51,8 +57,27 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
         PrimeFillRings();
     }
 
-    /// <summary>The pipeline the worker runs; replaced only between batches by the worker thread itself.</summary>
+    /// <summary>The pipeline the worker runs. Other threads read it only for counters; they change it through <see cref="Publish"/>.</summary>
     public ref TPipeline Pipeline => ref _pipeline;
+
+    /// <summary>
+    /// Hands the worker a change to apply between two batches (RCU style: the tables it installs are built and
+    /// immutable already, so the worker pauses for one reference store, never for a rebuild). Updates published
+    /// before the worker picked up the previous one are composed, never lost. A worker that is not running (tests,
+    /// before Start) applies nothing until it runs.
+    /// </summary>
+    public void Publish(PipelineUpdate<TPipeline> update)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _pending);
+            var next = current is null ? update : (ref TPipeline p) => { current(ref p); update(ref p); };
+            if (Interlocked.CompareExchange(ref _pending, next, current) == current) return;
+        }
+    }
+
+    /// <summary>True once every published update has been applied.</summary>
+    public bool UpdatesApplied => Volatile.Read(ref _pending) is null;
 
     public void Stop() => _stop = true;
 
@@ -103,6 +128,12 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
     /// <summary>One pass over all ports; returns the number of packets received.</summary>
     public int RunOnce()
     {
+        if (Volatile.Read(ref _pending) is not null)
+        {
+            var update = Interlocked.Exchange(ref _pending, null);
+            update?.Invoke(ref _pipeline);
+            Updates++;
+        }
         var received = 0;
         var ports = _ports;
         for (var p = 0; p < ports.Length; p++)

@@ -4,7 +4,10 @@ using XdpNet.Configuration;
 
 namespace XdpNet.Cli;
 
-/// <summary><c>xdpnet run --config host.json [--Section:Key=value ...]</c>: the data plane until SIGINT/SIGTERM.</summary>
+/// <summary>
+/// <c>xdpnet run --config host.json [--Section:Key=value ...]</c>: the data plane until SIGINT/SIGTERM; SIGHUP or a
+/// change of the file reloads it live.
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create()
@@ -33,6 +36,7 @@ internal static class RunCommand
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        return Host.DataPlaneHost.Run(loaded.Config!, Path.GetFullPath(configPath), stop.Token);
+        var fullPath = Path.GetFullPath(configPath);
+        return Host.DataPlaneHost.Run(loaded.Config!, fullPath, stop.Token, () => HostConfigLoader.LoadAndValidate(fullPath, overrides));
     }
 }

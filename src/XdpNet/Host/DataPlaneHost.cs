@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Xdp.Runtime.Bpf;
 using Xdp.Runtime.Pipeline;
 using Xdp.Runtime.Routing;
@@ -13,7 +14,8 @@ public static class DataPlaneHost
 {
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromMilliseconds(200);
 
-    public static int Run(HostConfig config, string configPath, CancellationToken token)
+    /// <param name="reload">Loads and validates the file again (same overrides); null disables live reload.</param>
+    public static int Run(HostConfig config, string configPath, CancellationToken token, Func<HostConfigLoadResult>? reload = null)
     {
         var errors = new List<ConfigError>();
         var interfaces = InterfaceResolver.Resolve(config, requireKernel: true, errors);
@@ -58,9 +60,18 @@ public static class DataPlaneHost
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ready: node {config.Node.Name}, {interfaces.Count} interfaces, {config.Routes.Count} routes, worker on CPU {(config.Node.Cpu?.ToString(CultureInfo.InvariantCulture) ?? "any")}, stats on {stats.SocketPath}"));
 
-        var refresher = new NeighbourRefresher(resolver, tables, t => plane.Worker.Pipeline.Forwarding.Tables = t);
+        var refresher = new NeighbourRefresher(resolver, tables, t => plane.Worker.Publish((ref HostPipeline p) => p.Forwarding.Tables = t));
+        var reloader = reload is null ? null : new ConfigReloader(config, reload, plane, interfaces, resolver, refresher, hostAddresses, Console.Out);
+        var reloadRequested = 0;
+        using var sighup = reloader is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+        {
+            c.Cancel = true;
+            Interlocked.Exchange(ref reloadRequested, 1);
+        });
+        using var watcher = reloader is null ? null : WatchFile(configPath, () => Interlocked.Exchange(ref reloadRequested, 1));
         while (!token.WaitHandle.WaitOne(RefreshInterval))
         {
+            if (Interlocked.Exchange(ref reloadRequested, 0) == 1) reloader!.Reload();
             refresher.Tick();
         }
 
@@ -73,6 +84,22 @@ public static class DataPlaneHost
                 $"{c.Name}: rx {c.RxPackets} packets {c.RxBytes} bytes, tx {c.TxPackets} packets {c.TxBytes} bytes, drops {c.TotalDrops}"));
         }
         return 0;
+    }
+
+    /// <summary>Watches the file (editors replace it, so the directory is watched for its name).</summary>
+    private static FileSystemWatcher? WatchFile(string path, Action changed)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is null || !Directory.Exists(directory)) return null;
+        var watcher = new FileSystemWatcher(directory, Path.GetFileName(path))
+        {
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
+        };
+        watcher.Changed += (_, _) => changed();
+        watcher.Created += (_, _) => changed();
+        watcher.Renamed += (_, _) => changed();
+        watcher.EnableRaisingEvents = true;
+        return watcher;
     }
 
     private static string Describe(XdpAttachMode mode) => mode == XdpAttachMode.Generic ? "generic (skb)" : "native (driver)";

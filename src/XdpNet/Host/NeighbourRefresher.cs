@@ -27,6 +27,14 @@ public sealed class NeighbourRefresher
 
     public ForwardingTables Current => _tables;
 
+    /// <summary>Continues from freshly built tables (a configuration reload); the next tick re-reads the neighbours.</summary>
+    public void Reset(ForwardingTables tables)
+    {
+        _tables = tables;
+        _fingerprint = Fingerprint(tables.Neighbours);
+        _followUpReads = 5;
+    }
+
     public void Tick()
     {
         var requested = false;

@@ -160,6 +160,53 @@ public sealed class RouterTests : IDisposable
         ResolveNeighbours();
     }
 
+    [RootFact]
+    public void ALiveReloadAppliesNewRoutesAndABadFileKeepsTheRunningConfiguration()
+    {
+        var config = _t.WriteConfig(_dir, _node);
+        var full = File.ReadAllText(config);
+        // Start without the IPv6 route towards the sink: xdpnet does not own that traffic and the dut's kernel does not forward.
+        File.WriteAllText(config, full.Replace("\"2001:db8:2::/64\"", "\"2001:db8:77::/64\"", StringComparison.Ordinal));
+        using var x = XdpNetProcess.Start(_t.Dut, "run", "--config", config);
+        x.WaitReady(Startup);
+        ResolveV4();
+        Assert.False(Ping(_t.Gen, RouterTopology.SinkV6, 2));
+
+        File.WriteAllText(config, full);
+        Signal(x, "HUP");
+        WaitFor(x, "reload: applied");
+        ResolveNeighbours();
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV6), x.Output);
+
+        // A broken file: refused with the key named, and the running tables keep forwarding.
+        File.WriteAllText(config, full.Replace("\"2001:db8:2::/64\"", "\"2001:db8:2::1/64\"", StringComparison.Ordinal));
+        Signal(x, "HUP");
+        WaitFor(x, "reload refused: Routes:3:Prefix");
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV6), x.Output);
+
+        // A setting that cannot change live is reported, and the rest of the file still applies.
+        File.WriteAllText(config, full.Replace("\"Frames\": 4096", "\"Frames\": 8192", StringComparison.Ordinal));
+        Signal(x, "HUP");
+        WaitFor(x, "reload: Umem changed; it takes effect after a restart");
+        Assert.True(Ping(_t.Gen, RouterTopology.SinkV4), x.Output);
+    }
+
+    private void ResolveV4()
+    {
+        for (var i = 0; i < 20 && !Ping(_t.Gen, RouterTopology.SinkV4, 1); i++)
+        {
+        }
+    }
+
+    private static void Signal(XdpNetProcess x, string signal) =>
+        Command.RunChecked("kill", "-" + signal, x.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static void WaitFor(XdpNetProcess x, string text)
+    {
+        for (var i = 0; i < 100 && !x.Output.Contains(text, StringComparison.Ordinal); i++) Thread.Sleep(100);
+        Assert.Contains(text, x.Output, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _t.Dispose();
