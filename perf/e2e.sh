@@ -9,6 +9,7 @@
 #   gen-ceiling  the sink on d0 itself: no forwarding, the most the generator can offer
 #   kernel       ip_forward=1 in the dut namespace, no netfilter rules, counted at s0
 #   xdpnet       `xdpnet run --config <generated>` in the dut namespace, worker on CPU_DUT
+#   xdpnet-ila   the same with ILA: traffic to a SIR address translated to ILA before routing (FAMILY=6 only)
 #   c-ref        the lab's C AF_XDP forwarder ($LAB_BUILD/xskfwd, MAC rewrite), if built
 # veth has no IRQs: the receiver's NAPI runs on the sending CPU, so gen-ceiling and kernel run entirely on
 # CPU_GEN; the AF_XDP forwarders run their TX path (and s0's NAPI) on CPU_DUT.
@@ -200,15 +201,27 @@ write_xdpnet_config() {
     { "Prefix": "2001:db8:1::/64", "Interface": "d0", "NextHopMac": "$MAC_G0" },
     { "Prefix": "2001:db8:2::/64", "Interface": "d1", "NextHopMac": "$MAC_S0" }
   ],
+  ${2:-}
   "Stats": { "Socket": "$WORK/xdpnet.sock" }
 }
 EOF
 }
 
+# xdpnet-ila: the same router, but the generator sends to a SIR address (2001:db8:5151::1:0:0:2) that xdpnet
+# translates to the ILA address of identifier 1:0:0:2 under locator 2001:db8:2:: (neutral-map) before routing it:
+# translation on, beside plain forwarding, in the same run. IPv6 only.
+setup_xdpnet-ila() {
+    [[ $FAMILY == 6 ]] || { SKIP="ILA is IPv6: run with FAMILY=6"; return 1; }
+    DST_OVERRIDE=2001:db8:5151::1:0:0:2
+    XDPNET_EXTRA='"Ila": { "Domains": [ { "SirPrefix": "2001:db8:5151::/64", "Locator": "2001:db8:ab::/64", "ChecksumMode": "neutral-map", "Mappings": [ { "Identifier": "1:0:0:2", "Locator": "2001:db8:2::" } ] } ] },'
+    setup_xdpnet
+}
+teardown_xdpnet-ila() { teardown_xdpnet; }
+
 setup_xdpnet() {
     SINK_NS=$NS_SINK SINK_IF=s0
     [[ -n $DLL_XDPNET && -f $DLL_XDPNET ]] || { SKIP="xdpnet.dll not built"; return 1; }
-    write_xdpnet_config "$WORK/xdpnet.json"
+    write_xdpnet_config "$WORK/xdpnet.json" "${XDPNET_EXTRA:-}"
     # No taskset: xdpnet pins its worker to Node.Cpu itself (and checks it against the CPUs it may use).
     bg "$WORK/xdpnet.log" ip netns exec "$NS_DUT" dotnet "$DLL_XDPNET" run --config "$WORK/xdpnet.json" ${OVERRIDES_XDPNET:-}
     DUTPID=$BGPID
@@ -260,7 +273,7 @@ run_one() {
     wait_line "$WORK/sink.json" '^ready' 20 "$sinkpid" || { cat "$WORK/sink.json" >&2; die "sink did not start"; }
     before=$(cpu_snapshot)
     timeout $((DURATION + 30)) ip netns exec "$NS_GEN" dotnet "$DLL_LOADGEN" gen -i g0 --dst-mac $MAC_D0 \
-        --src $SRC --dst $DST --size "$size" --duration "$DURATION" --cpu "$CPU_GEN" --json >"$WORK/gen.json" 2>"$WORK/gen.err" \
+        --src $SRC --dst ${DST_OVERRIDE:-$DST} --size "$size" --duration "$DURATION" --cpu "$CPU_GEN" --json >"$WORK/gen.json" 2>"$WORK/gen.err" \
         || { cat "$WORK/gen.err" >&2; die "generator failed"; }
     after=$(cpu_snapshot)
     sleep 1 # let the sink close the last whole second
@@ -288,14 +301,14 @@ log "contenders: $CONTENDERS; sizes: $SIZES; IPv$FAMILY; $DURATION s x $REPEAT; 
 
 SKIPPED=() FAILED=0
 for c in $CONTENDERS; do
-    declare -F "setup_$c" >/dev/null || die "unknown contender '$c' (gen-ceiling kernel xdpnet c-ref)"
+    declare -F "setup_$c" >/dev/null || die "unknown contender '$c' (gen-ceiling kernel xdpnet xdpnet-ila c-ref)"
     for size in $SIZES; do
         for ((run = 1; run <= REPEAT; run++)); do
             # A fresh topology per run: no XDP program, GRO flag or sysctl leaks from one contender to the next.
             # Quiet check before the DUT starts: a busy-polling forwarder would keep the machine "busy".
             wait_quiet
             topo_up
-            SKIP=""
+            SKIP="" DST_OVERRIDE="" XDPNET_EXTRA=""
             if ! "setup_$c"; then
                 echo "skipped: $c: $SKIP"
                 SKIPPED+=("$c: $SKIP")
