@@ -125,24 +125,38 @@ public sealed class IlaTests : IDisposable
     }
 
     [RootFact]
-    public void MovingAnIdentifierToTheOtherHostKeepsItsSirAddressReachable()
+    public void MovingAnIdentifierToTheOtherHostKeepsItsSirAddressReachableAfterALiveReload()
     {
+        _t.AddSlot('a'); // where c3 will run on A: its veth exists before xdpnet starts
         StartBoth();
         ResolveNeighbours((2, 3), (4, 3));
 
-        // c3 moves from B to A: A loses the mapping and gains a local route, B maps 1:0:0:3 to A's locator.
-        _t.Move(3, 'a');
+        // c3 moves from B to A: A loses the mapping and gains a local route, B maps 1:0:0:3 to A's locator and
+        // loses its route. Both data planes reload their files live (SIGHUP), no restart.
+        var moved = _t.Move(3, 'a');
         _t.WriteConfig('a', _dirA);
         _t.WriteConfig('b', _dirB);
-        // TODO: reload with SIGHUP to both processes once live reload lands; until then the data planes restart.
-        StopBoth();
-        StartBoth();
+        Signal(_xa!, "HUP");
+        Signal(_xb!, "HUP");
+        WaitFor(_xa!, "reload: applied");
+        WaitFor(_xb!, "reload: applied");
+        Assert.DoesNotContain("reload refused", Outputs, StringComparison.Ordinal);
 
-        ResolveNeighbours((2, 3), (4, 3));
+        ResolveNeighbours((2, 3), (4, 3), (3, 4));
+        var deliveredBefore = Counter(_t.A, _dirA, moved.HostSide, "tx_packets");
         Assert.True(Ping(_t[2].Ns, IlaTopology.SirAddress(3)), Outputs); // now on the same host as c2
         Assert.True(Ping(_t[4].Ns, IlaTopology.SirAddress(3)), Outputs); // across the underlay to A's locator
-        Assert.True(Ping(_t[3].Ns, IlaTopology.SirAddress(4)), Outputs);
+        Assert.True(Counter(_t.A, _dirA, moved.HostSide, "tx_packets") - deliveredBefore >= 6, "the echoes did not reach c3 on host A");
         StopBoth();
+    }
+
+    private static void Signal(XdpNetProcess x, string signal) =>
+        Command.RunChecked("kill", "-" + signal, x.Pid.ToString(CultureInfo.InvariantCulture));
+
+    private void WaitFor(XdpNetProcess x, string text)
+    {
+        for (var i = 0; i < 100 && !x.Output.Contains(text, StringComparison.Ordinal); i++) Thread.Sleep(100);
+        Assert.True(x.Output.Contains(text, StringComparison.Ordinal), $"no '{text}':\n{Outputs}");
     }
 
     public void Dispose()

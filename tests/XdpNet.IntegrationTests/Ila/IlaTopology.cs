@@ -37,9 +37,18 @@ public sealed class IlaTopology : IDisposable
         Bridge = "br" + _suffix;
     }
 
-    /// <summary>A container: its namespace, the host it runs on, the host end of its veth and its SIR address.</summary>
-    public sealed record Container(int Identifier, char Host, NetNs Ns, string HostSide, string Inside)
+    /// <summary>
+    /// A container slot: its namespace, the host it runs on and the two ends of its veth. <see cref="Identifier"/>
+    /// is 0 while the slot is empty (no address): interfaces cannot change under a running xdpnet (that needs a
+    /// restart), so the target of a move is provisioned up front and its source stays behind, emptied.
+    /// </summary>
+    public sealed class Container(char host, NetNs ns, string hostSide, string inside)
     {
+        public int Identifier { get; internal set; }
+        public char Host { get; } = host;
+        public NetNs Ns { get; } = ns;
+        public string HostSide { get; } = hostSide;
+        public string Inside { get; } = inside;
         public string Address => SirAddress(Identifier);
     }
 
@@ -58,7 +67,10 @@ public sealed class IlaTopology : IDisposable
 
     public Container this[int identifier] => _containers.Single(c => c.Identifier == identifier);
 
-    /// <summary>Hosts, underlay and containers c1, c2 on A and c3, c4 on B.</summary>
+    /// <summary>Provisions an empty container slot on <paramref name="host"/>, the target of a later <see cref="Move"/>.</summary>
+    public Container AddSlot(char host) => AddContainer(0, host);
+
+    /// <summary>Hosts, underlay and containers c1, c2 on A and c3, c4 on B (identifiers 1:0:0:1..4).</summary>
     public static IlaTopology Create()
     {
         NetNs? a = null, b = null, u = null;
@@ -101,20 +113,20 @@ public sealed class IlaTopology : IDisposable
     }
 
     /// <summary>
-    /// A container namespace on <paramref name="host"/> with SIR address 1:0:0:<paramref name="identifier"/>/128
-    /// and a default route via fe80::1, the host end of its veth (so it needs no NDP proxy).
+    /// A container namespace on <paramref name="host"/>; with an identifier it gets SIR address
+    /// 1:0:0:<paramref name="identifier"/>/128 and a default route via fe80::1, the host end of its veth (so it
+    /// needs no NDP proxy); with 0 it is an empty slot.
     /// </summary>
     public Container AddContainer(int identifier, char host)
     {
         var slot = ++_slots;
-        var ns = NetNs.Create("ila-c" + identifier.ToString(CultureInfo.InvariantCulture));
+        var ns = NetNs.Create("ila-c" + slot.ToString(CultureInfo.InvariantCulture));
         try
         {
-            var c = new Container(identifier, host, ns, $"h{slot}{_suffix}", $"c{slot}{_suffix}");
+            var c = new Container(host, ns, $"h{slot}{_suffix}", $"c{slot}{_suffix}");
             Host(host).AddVeth(c.HostSide, ns, c.Inside);
             Host(host).AddAddress(c.HostSide, "fe80::1/64");
-            ns.AddAddress(c.Inside, c.Address + "/128");
-            ns.ExecChecked("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", c.Inside);
+            if (identifier != 0) Occupy(c, identifier);
             _containers.Add(c);
             return c;
         }
@@ -125,13 +137,25 @@ public sealed class IlaTopology : IDisposable
         }
     }
 
-    /// <summary>The container with <paramref name="identifier"/> moves to <paramref name="host"/>: a new namespace there, the old one deleted.</summary>
+    private static void Occupy(Container c, int identifier)
+    {
+        c.Identifier = identifier;
+        c.Ns.AddAddress(c.Inside, c.Address + "/128");
+        c.Ns.ExecChecked("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", c.Inside);
+    }
+
+    /// <summary>
+    /// The container with <paramref name="identifier"/> moves to an empty slot on <paramref name="host"/> (it
+    /// takes its SIR address there); its old slot is emptied.
+    /// </summary>
     public Container Move(int identifier, char host)
     {
         var old = this[identifier];
-        _containers.Remove(old);
-        old.Ns.Dispose();
-        return AddContainer(identifier, host);
+        old.Ns.ExecChecked("ip", "-6", "addr", "del", old.Address + "/128", "dev", old.Inside);
+        old.Identifier = 0;
+        var target = _containers.First(c => c.Host == host && c.Identifier == 0);
+        Occupy(target, identifier);
+        return target;
     }
 
     /// <summary>
@@ -155,9 +179,10 @@ public sealed class IlaTopology : IDisposable
             if (c.Host == host)
             {
                 interfaces.Add(new { Name = c.HostSide, Role = "local" });
+                if (c.Identifier == 0) continue;
                 routes.Add(new { Prefix = c.Address + "/128", Interface = c.HostSide, Gateway = (string?)null });
             }
-            else
+            else if (c.Identifier != 0)
             {
                 mappings.Add(new { Identifier = "1:0:0:" + c.Identifier.ToString(CultureInfo.InvariantCulture), Locator = other == 'a' ? LocatorA : LocatorB });
             }
@@ -181,7 +206,9 @@ public sealed class IlaTopology : IDisposable
             Stats = new { Socket = StatsSocket(directory) },
         };
         var path = Path.Combine(directory, "host.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
+        // Written whole and renamed into place: a running xdpnet reloads on a change of the file and must never read half of it.
+        File.WriteAllText(path + ".new", JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
+        File.Move(path + ".new", path, overwrite: true);
         return path;
     }
 
