@@ -6,7 +6,7 @@ namespace Xdp.Ila;
 /// <summary>
 /// The ILA pipeline stage: on an IPv6 frame, ILA->SIR when the destination locator is this host's, else SIR->ILA
 /// when the destination is under a SIR prefix; the next stage routes on the rewritten address. Non-IPv6 frames and
-/// IPv6 outside ILA pass on untouched. Malformed IPv6 is dropped (malformed / bad-ipv6-header); an unmapped
+/// IPv6 outside ILA pass on untouched. An ICMPv6 error not leaving the host has the destination of the packet it quotes translated ILA->SIR (<see cref="IlaTranslator.TranslateQuotedError"/>). Malformed IPv6 is dropped (malformed / bad-ipv6-header); an unmapped
 /// identifier is dropped as ila-no-mapping or continues untranslated, per <see cref="Miss"/>.
 /// <see cref="Translator"/> is a reference the host swaps between batches on reload.
 /// </summary>
@@ -32,7 +32,15 @@ public struct IlaStage : IPacketStage
 
         var translator = Translator;
         var result = translator.IlaToSir(ip);
-        if (result == IlaTranslationResult.NotOurLocator) result = translator.SirToIla(ip, out _);
+        var outbound = false;
+        if (result == IlaTranslationResult.NotOurLocator)
+        {
+            result = translator.SirToIla(ip, out _);
+            outbound = result == IlaTranslationResult.Translated;
+        }
+        // An ICMPv6 error on its way to a local sender may quote a destination another host's locator replaced
+        // (item 7 of the ILA design): restore the SIR address the sender knows. Errors leaving the host are left alone.
+        if (!outbound && result != IlaTranslationResult.Malformed) translator.TranslateQuotedError(ip);
         return result switch
         {
             IlaTranslationResult.NoMapping when Miss == IlaMissAction.Drop => packet.Drop(DropReason.IlaNoMapping),

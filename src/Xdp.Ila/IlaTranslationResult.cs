@@ -20,4 +20,7 @@ public enum IlaTranslationResult : byte
     /// <summary>Shorter than the IPv6 header, not version 6, payload length past the buffer, or the transport
     /// header whose checksum must be fixed is truncated.</summary>
     Malformed,
+    /// <summary>ICMPv6 error translation: not an ICMPv6 error, or the invoking packet it quotes is not addressed to an
+    /// ILA address of a known mapping.</summary>
+    NotQuotingIla,
 }

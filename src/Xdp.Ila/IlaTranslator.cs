@@ -92,6 +92,96 @@ public sealed class IlaTranslator
         return ToSir(packet, totalLength, _locatorSirPrefixes[index], _locatorModes[index]);
     }
 
+    /// <summary>
+    /// ICMPv6 errors (RFC 4443 types 1-4: Destination Unreachable, Packet Too Big, Time Exceeded, Parameter Problem)
+    /// quoting a packet this domain translated SIR->ILA: a router on the path answers the SIR source, quoting the
+    /// destination as it saw it, ILA. The sender only knows the SIR address, so PMTU discovery and traceroute would
+    /// not match the error to its socket. The quoted destination is translated back: its locator is another host's,
+    /// so the mapping is found in reverse (undo the mode's identifier change, look the identifier up under each SIR
+    /// prefix, and accept it only when it maps to that same locator with that mode); in adjust-transport mode the quoted
+    /// transport checksum is restored too, when the quote reaches it. The error's own ICMPv6 checksum covers the
+    /// quote and is updated incrementally (RFC 1624), so a corrupt error stays corrupt. <paramref name="packet"/> is
+    /// the error's IPv6 packet; only ICMPv6 directly after the fixed header is looked at.
+    /// </summary>
+    public IlaTranslationResult TranslateQuotedError(Span<byte> packet)
+    {
+        const int IcmpOffset = 40, QuoteOffset = IcmpOffset + 8;
+        if (!TryValidate(packet, out var totalLength)) return IlaTranslationResult.Malformed;
+        if (packet[6] != 58 || totalLength < QuoteOffset + 40) return IlaTranslationResult.NotQuotingIla;
+        var type = packet[IcmpOffset];
+        if (type is < 1 or > 4) return IlaTranslationResult.NotQuotingIla;
+        var quote = packet[QuoteOffset..totalLength];
+        if ((quote[0] >> 4) != 6) return IlaTranslationResult.NotQuotingIla;
+
+        var locator = ReadDestinationPrefix(quote);
+        var quoted = BinaryPrimitives.ReadUInt64BigEndian(quote[IdentifierOffset..]);
+        for (var d = 0; d < _sirPrefixes.Length; d++)
+        {
+            var sir = _sirPrefixes[d];
+            if (!TryReverse(_tables[d], quoted, locator, sir, out var identifier, out var mode)) continue;
+
+            var icmpChecksum = BinaryPrimitives.ReadUInt16BigEndian(packet[(IcmpOffset + 2)..]);
+            Span<byte> old = stackalloc byte[16];
+            quote.Slice(DestinationOffset, 16).CopyTo(old);
+            WriteDestination(quote, sir, identifier);
+            icmpChecksum = Xdp.Runtime.Wire.Checksum.Update(icmpChecksum, old, quote.Slice(DestinationOffset, 16));
+            if (mode == IlaChecksumMode.AdjustTransport)
+            {
+                // The quote may stop before the transport header (RFC 4443 section 2.4 (c)): then there is nothing to restore.
+                var field = TransportChecksumField.Find(quote, quote.Length, out var isUdp);
+                if (field >= 0)
+                {
+                    var before = BinaryPrimitives.ReadUInt16BigEndian(quote[field..]);
+                    if (!(isUdp && before == 0))
+                    {
+                        var after = IlaChecksumMath.Update64(before, locator, sir);
+                        if (isUdp && after == 0) after = 0xFFFF;
+                        BinaryPrimitives.WriteUInt16BigEndian(quote[field..], after);
+                        icmpChecksum = Xdp.Runtime.Wire.Checksum.Update16(icmpChecksum, before, after);
+                    }
+                }
+            }
+            BinaryPrimitives.WriteUInt16BigEndian(packet[(IcmpOffset + 2)..], icmpChecksum);
+            return IlaTranslationResult.Translated;
+        }
+        return IlaTranslationResult.NotQuotingIla;
+    }
+
+    /// <summary>The SIR identifier an ILA identifier was made from under <paramref name="sirPrefix"/>, when a mapping of
+    /// <paramref name="table"/> says so: same locator, and the mode that produces exactly this form.</summary>
+    private static bool TryReverse(IlaMappingTable table, ulong quoted, ulong locator, ulong sirPrefix, out ulong identifier, out IlaChecksumMode mode)
+    {
+        IlaMapping mapping;
+        if ((quoted & IlaIdentifier.CBit) != 0)
+        {
+            identifier = Neutral(quoted & ~IlaIdentifier.CBit, locator, sirPrefix, IlaChecksumMath.Sum64(IlaIdentifier.CBit));
+            if (table.TryLookup(identifier, out mapping) && mapping.Locator == locator && mapping.Mode == IlaChecksumMode.NeutralMap)
+            {
+                mode = mapping.Mode;
+                return true;
+            }
+        }
+        identifier = quoted;
+        if (table.TryLookup(identifier, out mapping) && mapping.Locator == locator
+            && mapping.Mode is IlaChecksumMode.AdjustTransport or IlaChecksumMode.NoAction)
+        {
+            mode = mapping.Mode;
+            return true;
+        }
+        identifier = Neutral(quoted, locator, sirPrefix, 0);
+        if (table.TryLookup(identifier, out mapping) && mapping.Locator == locator && mapping.Mode == IlaChecksumMode.NeutralMapAuto)
+        {
+            mode = mapping.Mode;
+            return true;
+        }
+        identifier = 0;
+        mode = default;
+        return false;
+    }
+
+    /// <summary>The SIR prefixes (upper 64 bits, host order), for the neighbour responder: addresses under them are routed by the data plane.</summary>
+    public ReadOnlySpan<ulong> SirPrefixes => _sirPrefixes;
+
     /// <summary>SIR->ILA rewrite of an IPv6 packet's destination with a known locator and mode (no table lookup).</summary>
     public static IlaTranslationResult RewriteToIla(Span<byte> packet, ulong locator, IlaChecksumMode mode) =>
         TryValidate(packet, out var totalLength) ? ToIla(packet, totalLength, locator, mode) : IlaTranslationResult.Malformed;

@@ -29,6 +29,10 @@ public enum DropReason : byte
     TooBig,
     /// <summary>ILA: the destination is under a SIR prefix but its identifier has no mapping (miss action drop).</summary>
     IlaNoMapping,
+    /// <summary>A Neighbor Solicitation failing RFC 4861 section 7.1.1 (hop limit, checksum, code, target, options).</summary>
+    BadNeighborSolicitation,
+    /// <summary>A valid Neighbor Solicitation on a proxying interface for a target the data plane does not answer for.</summary>
+    NeighborNotAnswered,
     Count,
 }
 

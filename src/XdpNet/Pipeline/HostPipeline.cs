@@ -1,4 +1,5 @@
 using Xdp.Ila;
+using Xdp.Runtime.Neighbors;
 using Xdp.Runtime.Offload;
 using Xdp.Runtime.Pipeline;
 using Xdp.Runtime.Routing;
@@ -7,12 +8,14 @@ namespace XdpNet.Pipeline;
 
 /// <summary>
 /// The host's whole pipeline as one struct, so the live worker and offline replay run the exact same type:
-/// completion of checksums left to offload by local senders, ILA translation (when domains are configured), then
-/// forwarding on the rewritten address. Later stages (VXLAN, policy) are composed here too.
+/// completion of checksums left to offload by local senders, the neighbour discovery proxy (solicitations on local
+/// interfaces answered in place), ILA translation (when domains are configured), then forwarding on the rewritten
+/// address. Later stages (VXLAN, policy) are composed here too.
 /// </summary>
 public struct HostPipeline : IPacketStage
 {
     public PartialChecksumStage Checksums;
+    public NeighborResponderStage Neighbors;
     public IlaStage Ila;
     public ForwardingStage Forwarding;
     /// <summary>False when no ILA domain is configured: the stage is skipped rather than parsing every IPv6 packet for nothing.</summary>
@@ -23,16 +26,29 @@ public struct HostPipeline : IPacketStage
     {
     }
 
+    /// <summary>
+    /// Without the configuration the interface roles are unknown: solicitations are answered on every interface that
+    /// hands them to the data plane (steering owns the solicited-node group only on local interfaces), with the
+    /// host's addresses read from the kernel. <see cref="HostPipelineBuilder.Build"/> applies the roles.
+    /// </summary>
     public HostPipeline(ForwardingTables tables, IlaStage ila, bool ilaEnabled)
+        : this(tables, ila, ilaEnabled, new NeighborResponderStage(HostPipelineBuilder.BuildNeighbors(tables, ila.Translator, proxy: null, interfaceAddresses: null)))
+    {
+    }
+
+    public HostPipeline(ForwardingTables tables, IlaStage ila, bool ilaEnabled, NeighborResponderStage neighbors)
     {
         Forwarding = new ForwardingStage(tables);
         Ila = ila;
         IlaEnabled = ilaEnabled;
+        Neighbors = neighbors;
     }
 
     public Verdict Process(ref PacketContext packet)
     {
         Checksums.Process(ref packet);
+        var neighbors = Neighbors.Process(ref packet);
+        if (neighbors != Verdict.Continue) return neighbors;
         if (IlaEnabled)
         {
             var verdict = Ila.Process(ref packet);

@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using Xdp.Ila;
+using Xdp.Runtime.Neighbors;
 using Xdp.Runtime.Routing;
 using Xdp.Runtime.Wire;
 using XdpNet.Configuration;
@@ -40,9 +43,68 @@ public static class HostPipelineBuilder
         return neighbours is null ? tables : tables.WithResolvedNeighbours(neighbours);
     }
 
+    /// <param name="interfaceAddresses">The host's own addresses per interface name, answered by the neighbour proxy;
+    /// null reads them from the kernel (an interface that does not exist, as in replay, has none).</param>
     public static HostPipeline Build(HostConfig config, IReadOnlyList<ResolvedInterface> interfaces, NeighbourTable? neighbours = null,
-        IReadOnlyList<IPAddress>? hostAddresses = null) =>
-        new(BuildForwarding(config, interfaces, neighbours), BuildIla(config, hostAddresses ?? []), config.Ila.Domains.Count > 0);
+        IReadOnlyList<IPAddress>? hostAddresses = null, IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? interfaceAddresses = null)
+    {
+        var tables = BuildForwarding(config, interfaces, neighbours);
+        var ila = BuildIla(config, hostAddresses ?? []);
+        var proxy = new bool[interfaces.Count];
+        for (var i = 0; i < interfaces.Count; i++)
+        {
+            var index = interfaces[i].Index;
+            proxy[i] = (uint)index < (uint)config.Interfaces.Count && SteeringRulesFactory.IsNeighborProxy(config.Interfaces[index]);
+        }
+        return new(tables, ila, config.Ila.Domains.Count > 0, new NeighborResponderStage(BuildNeighbors(tables, ila.Translator, proxy, interfaceAddresses)));
+    }
+
+    /// <summary>
+    /// The neighbour proxy's tables: per interface whether it proxies (null: every interface), its MAC, the host's
+    /// own IPv6 addresses on it (link-local included: the kernel no longer sees solicitations for them once steering
+    /// owns the solicited-node group), the routes with their egress interfaces, and the ILA SIR prefixes.
+    /// </summary>
+    public static NeighborResponderTable BuildNeighbors(ForwardingTables tables, IlaTranslator translator, IReadOnlyList<bool>? proxy,
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? interfaceAddresses)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(translator);
+        interfaceAddresses ??= KernelAddressesByInterface();
+        var fwd = tables.Interfaces;
+        var list = new List<NeighborProxyInterface>(fwd.Length);
+        for (var i = 0; i < fwd.Length; i++)
+        {
+            var own = new List<UInt128>();
+            if (interfaceAddresses.TryGetValue(fwd[i].Name, out var addresses))
+            {
+                foreach (var a in addresses)
+                {
+                    if (a.AddressFamily == AddressFamily.InterNetworkV6) own.Add(NetworkOrder.AddressV6(a));
+                }
+            }
+            list.Add(new NeighborProxyInterface(proxy is null || (i < proxy.Count && proxy[i]), fwd[i].Mac, own));
+        }
+        var targets = tables.Targets;
+        var egress = new int[targets.Length];
+        for (var t = 0; t < targets.Length; t++) egress[t] = targets[t].EgressInterface;
+        return new NeighborResponderTable(list, tables.Routes, egress, translator.SirPrefixes);
+    }
+
+    /// <summary>Every IPv6 unicast address of each interface of this network namespace, link-local included.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> KernelAddressesByInterface()
+    {
+        var result = new Dictionary<string, IReadOnlyList<IPAddress>>(StringComparer.Ordinal);
+        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            var list = new List<IPAddress>();
+            foreach (var u in nic.GetIPProperties().UnicastAddresses)
+            {
+                if (u.Address.AddressFamily == AddressFamily.InterNetworkV6) list.Add(new IPAddress(u.Address.GetAddressBytes()));
+            }
+            result[nic.Name] = list;
+        }
+        return result;
+    }
 
     /// <summary>
     /// ILA domains into an <see cref="IlaStage"/>: one mapping table per SIR prefix, this host's locators (which

@@ -11,7 +11,8 @@ public static class SteeringRulesFactory
 {
     /// <summary>
     /// <c>routed</c>: IPv4/IPv6 packets to any route prefix are owned; the host's own addresses
-    /// (<paramref name="hostAddresses"/>) and <c>Exclude</c> stay with the kernel, as do ARP/NDP and anything else.
+    /// (<paramref name="hostAddresses"/>) and <c>Exclude</c> stay with the kernel, as do ARP and anything else; on local
+    /// interfaces the solicited-node multicast group (Neighbor Solicitations) is owned for the neighbour proxy.
     /// <c>all</c>: every frame. <c>rules</c>: the listed ethertypes, prefixes and UDP ports.
     /// </summary>
     public static SteeringRules Create(HostConfig config, InterfaceConfig iface, IEnumerable<IPAddress> hostAddresses)
@@ -36,6 +37,10 @@ public static class SteeringRulesFactory
                     rules.Prefixes.Add(SteeringPrefix.Own(domain.SirPrefix));
                     rules.Prefixes.Add(SteeringPrefix.Own(domain.Locator));
                 }
+                // Neighbour proxy: address-resolution solicitations go to the target's solicited-node group (RFC 4861
+                // section 7.2.2). The data plane answers them, the host's own addresses included; advertisements
+                // answering the kernel's own solicitations are unicast to a host address (/128 pass) and stay with it.
+                if (IsNeighborProxy(iface)) rules.Prefixes.Add(SteeringPrefix.Own(SolicitedNodePrefix));
                 break;
         }
         var seen = new HashSet<IPNetwork>();
@@ -58,6 +63,12 @@ public static class SteeringRulesFactory
         }
         return rules;
     }
+
+    /// <summary>ff02::1:ff00:0/104, every solicited-node multicast address (RFC 4291 section 2.7.1).</summary>
+    public const string SolicitedNodePrefix = "ff02::1:ff00:0/104";
+
+    /// <summary>Local interfaces (container veths) have their Neighbor Solicitations answered by the data plane; the uplink's stay with the kernel.</summary>
+    public static bool IsNeighborProxy(InterfaceConfig iface) => iface.Role == "local";
 
     /// <summary>Every unicast address of this network namespace (IPv6 link-local excluded: never routed).</summary>
     public static IReadOnlyList<IPAddress> LocalAddresses()
