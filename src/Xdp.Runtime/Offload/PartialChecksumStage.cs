@@ -34,19 +34,12 @@ public struct PartialChecksumStage : IPacketStage
                 }
             }
         }
-        else if (frame.EtherType == EtherType.Ipv6 && Ipv6Header.TryCreate(frame.Payload, out var ip6))
+        else if (frame.EtherType == EtherType.Ipv6 && Ipv6Header.TryCreate(frame.Payload, out var ip6)
+            && Checksum.TryLocateTransport(ip6, out var protocol, out var transport, out var offset)
+            && protocol is IpProtocol.Tcp or IpProtocol.Udp)
         {
-            var bytes = ip6.PacketBytes;
-            var chain = Ipv6ExtensionWalker.Walk(bytes);
-            if (chain.Status == Ipv6ChainStatus.Transport && !chain.IsFragment && !chain.HasPendingRouting)
-            {
-                var transport = bytes.Slice(chain.Offset);
-                if (IsPartial(transport, chain.Protocol, out var offset))
-                {
-                    var pseudo = Checksum.PseudoHeaderV6(ip6.SourceBytes, ip6.DestinationBytes, chain.Protocol, (uint)transport.Length);
-                    if (ReadField(transport, offset) == Checksum.Fold(pseudo)) Complete(transport, offset, pseudo, chain.Protocol);
-                }
-            }
+            var pseudo = Checksum.PseudoHeaderV6(ip6.SourceBytes, ip6.DestinationBytes, protocol, (uint)transport.Length);
+            if (ReadField(transport, offset) == Checksum.Fold(pseudo)) Complete(transport, offset, pseudo, protocol);
         }
         return Verdict.Continue;
     }

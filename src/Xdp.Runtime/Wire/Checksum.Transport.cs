@@ -69,13 +69,7 @@ public static partial class Checksum
     public static bool TryComputeTransport(Ipv6Header ip, out ushort checksum)
     {
         checksum = 0;
-        var packet = ip.PacketBytes;
-        var chain = Ipv6ExtensionWalker.Walk(packet);
-        if (chain.Status != Ipv6ChainStatus.Transport || chain.IsFragment || chain.HasPendingRouting) return false;
-        var protocol = chain.Protocol;
-        var offset = TransportChecksumOffset(protocol);
-        var transport = packet.Slice(chain.Offset);
-        if (offset < 0 || protocol == IpProtocol.Icmp || transport.Length < TransportMinimumLength(protocol)) return false;
+        if (!TryLocateTransport(ip, out var protocol, out var transport, out var offset)) return false;
         var pseudo = PseudoHeaderV6(ip.SourceBytes, ip.DestinationBytes, protocol, (uint)transport.Length);
         checksum = ComputeTransport(transport, offset, pseudo, protocol == IpProtocol.Udp);
         return true;
@@ -121,15 +115,28 @@ public static partial class Checksum
     /// </summary>
     public static bool IsTransportValid(Ipv6Header ip)
     {
-        var packet = ip.PacketBytes;
-        var chain = Ipv6ExtensionWalker.Walk(packet);
-        if (chain.Status != Ipv6ChainStatus.Transport || chain.IsFragment || chain.HasPendingRouting) return false;
-        var protocol = chain.Protocol;
-        var offset = TransportChecksumOffset(protocol);
-        var transport = packet.Slice(chain.Offset);
-        if (offset < 0 || protocol == IpProtocol.Icmp || transport.Length < TransportMinimumLength(protocol)) return false;
+        if (!TryLocateTransport(ip, out var protocol, out var transport, out var offset)) return false;
         if (protocol == IpProtocol.Udp && BinaryPrimitives.ReadUInt16BigEndian(transport.Slice(offset)) == 0) return false;
         var pseudo = PseudoHeaderV6(ip.SourceBytes, ip.DestinationBytes, protocol, (uint)transport.Length);
         return Fold(Sum(transport, pseudo)) == 0xFFFF;
+    }
+
+    /// <summary>
+    /// The transport header of an IPv6 packet whose checksum this layer can handle (TCP, UDP, ICMPv6), after the
+    /// extension headers, with the offset of its checksum field. False when the walk fails, for a fragment, when a
+    /// Routing header still has segments left (the pseudo-header would need the final destination), for another
+    /// protocol, or when the transport is shorter than its header.
+    /// </summary>
+    public static bool TryLocateTransport(Ipv6Header ip, out byte protocol, out Span<byte> transport, out int checksumOffset)
+    {
+        var packet = ip.PacketBytes;
+        var chain = Ipv6ExtensionWalker.Walk(packet);
+        protocol = chain.Protocol;
+        transport = default;
+        checksumOffset = -1;
+        if (chain.Status != Ipv6ChainStatus.Transport || chain.IsFragment || chain.HasPendingRouting) return false;
+        checksumOffset = TransportChecksumOffset(protocol);
+        transport = packet.Slice(chain.Offset);
+        return checksumOffset >= 0 && protocol != IpProtocol.Icmp && transport.Length >= TransportMinimumLength(protocol);
     }
 }
