@@ -2,7 +2,10 @@
 # XdpNet demo: builds everything, creates [gen] gen0 == dut0 [dut] dut1 == sink0 [sink] in fresh network namespaces,
 # runs `xdpnet run --config examples/router.json` in the dut (whose kernel does not forward), sends real
 # traffic through it (ping IPv4/IPv6, a UDP burst, an iperf3 TCP flow), prints the data plane's counters,
-# then stops it and shows the kernel path taking over. Run as root on Debian 12 with the .NET SDK.
+# then stops it and shows the kernel path taking over. Then ILA: two container hosts, each running its own
+# `xdpnet run` (examples/ila-host-a.json, examples/ila-host-b.json), containers talking across hosts by SIR address
+# while the underlay carries ILA addresses, and a container's identifier moving to the other host with a live reload.
+# Run as root on Debian 12 with the .NET SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -15,9 +18,12 @@ XDPNET=(dotnet "$OUT/bin/xdpnet.dll")
 id=$$
 GEN=xdpnet-demo-gen-$id DUT=xdpnet-demo-dut-$id SINK=xdpnet-demo-sink-$id
 XPID=""
+ILA_PIDS="" ILA_NS=""
 cleanup() {
     [ -n "$XPID" ] && kill "$XPID" 2>/dev/null || true
-    for ns in "$GEN" "$DUT" "$SINK"; do ip netns del "$ns" 2>/dev/null || true; done
+    for p in $ILA_PIDS; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in $ILA_PIDS; do wait "$p" 2>/dev/null || true; done
+    for ns in "$GEN" "$DUT" "$SINK" $ILA_NS; do ip netns del "$ns" 2>/dev/null || true; done
     rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -71,4 +77,91 @@ tail -3 "$OUT/xdpnet.log" | sed 's/^/   xdpnet | /'
 if ip netns exec "$GEN" ping -c 1 -W 1 198.18.2.2 >/dev/null 2>&1; then echo "   unexpected: gen reached sink without a forwarder"; else echo "   gen -> sink: unreachable (no forwarder, as expected)"; fi
 ip netns exec "$DUT" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$GEN" ping -c 2 -i 0.2 198.18.2.2 | tail -1 | sed 's/^/   kernel forwarding on: /'
+
+# ---------------------------------------------------------------------------------------------------------------
+# ILA (draft-herbert-intarea-ila): containers keep their address (SIR 2001:db8:5151::/64, identifier 1:0:0:N in the
+# low 64 bits) wherever they run; host A's locator is 2001:db8:a::/64, B's 2001:db8:b::/64. On the way out a host
+# swaps the SIR prefix for the locator of the identifier's host, the receiving host swaps it back.
+#   [c1] [c2] [c3'] -- ila-a-cN -- [A] ila-a-up == [underlay bridge] == ila-b-up [B] -- ila-b-cN -- [c3] [c4]
+# c3' is an empty container slot on A: c3 moves there at the end (interfaces need a restart, routes and mappings not).
+SIR=2001:db8:5151:: ; sir() { echo "${SIR}1:0:0:$1"; }
+HA=xdpnet-demo-ila-a-$id HB=xdpnet-demo-ila-b-$id UL=xdpnet-demo-ila-ul-$id
+C1=xdpnet-demo-c1-$id C2=xdpnet-demo-c2-$id C3=xdpnet-demo-c3-$id C4=xdpnet-demo-c4-$id C3N=xdpnet-demo-c3new-$id
+ILA_NS="$HA $HB $UL $C1 $C2 $C3 $C4 $C3N"
+echo
+echo "== ILA topology: host A [$HA] with c1 c2 (and an empty slot), host B [$HB] with c3 c4, underlay bridge [$UL]"
+for ns in $ILA_NS; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+ip -n "$UL" link add br0 type bridge mcast_snooping 0; ip -n "$UL" link set br0 up
+ip link add ila-a-up netns "$HA" type veth peer name ul-a netns "$UL"
+ip link add ila-b-up netns "$HB" type veth peer name ul-b netns "$UL"
+for p in ul-a ul-b; do ip -n "$UL" link set "$p" master br0 up; done
+ip -n "$HA" -6 addr add 2001:db8:ff::a/64 dev ila-a-up nodad; ip -n "$HA" link set ila-a-up up
+ip -n "$HB" -6 addr add 2001:db8:ff::b/64 dev ila-b-up nodad; ip -n "$HB" link set ila-b-up up
+for h in "$HA" "$HB"; do ip netns exec "$h" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0; done
+# container <ns> <host ns> <host-side name> [identifier]: the container's SIR address as /128 and a default route
+# via fe80::1 on the host side, so it needs no NDP proxy; the host's kernel answers NDP for fe80::1.
+container() {
+    ip link add "$3" netns "$2" type veth peer name eth0 netns "$1"
+    ip -n "$2" -6 addr add fe80::1/64 dev "$3" nodad; ip -n "$2" link set "$3" up; ip -n "$1" link set eth0 up
+    [ -z "${4:-}" ] || { ip -n "$1" -6 addr add "$(sir "$4")/128" dev eth0 nodad; ip -n "$1" -6 route add default via fe80::1 dev eth0; }
+}
+container "$C1" "$HA" ila-a-c1 1; container "$C2" "$HA" ila-a-c2 2; container "$C3N" "$HA" ila-a-c3
+container "$C3" "$HB" ila-b-c3 3; container "$C4" "$HB" ila-b-c4 4
+
+# Each host runs on a copy of its example file, so the move below can change it under the running process.
+cp examples/ila-host-a.json "$OUT/ila-a.json"; cp examples/ila-host-b.json "$OUT/ila-b.json"
+for h in a b; do
+    ns=$HA; [ $h = b ] && ns=$HB
+    echo "== starting: xdpnet run --config examples/ila-host-$h.json (in $ns)"
+    ip netns exec "$ns" "${XDPNET[@]}" run --config "$OUT/ila-$h.json" --Stats:Socket="$OUT/ila-$h.sock" > "$OUT/ila-$h.log" 2>&1 &
+    ILA_PIDS="$ILA_PIDS $!"; eval "ILA_PID_$h=$!"
+done
+for h in a b; do
+    for _ in $(seq 1 100); do grep -q '^ready' "$OUT/ila-$h.log" && break; sleep 0.2; done
+    grep -q '^ready' "$OUT/ila-$h.log" || { echo "xdpnet on host $h did not start:"; cat "$OUT/ila-$h.log"; exit 1; }
+    sed "s/^/   xdpnet $h | /" "$OUT/ila-$h.log"
+done
+# warm <from ns> <identifier>: the hosts' kernels resolve the next hops (underlay gateway, container addresses) on the
+# data plane's first misses, which are dropped as no-neighbour.
+warm() { for _ in $(seq 1 10); do ip netns exec "$1" ping -6 -c 1 -W 1 "$(sir "$2")" >/dev/null 2>&1 && return 0; done; return 1; }
+warm "$C1" 3; warm "$C3" 1; warm "$C4" 2
+
+echo "== ping6 c1 (host A) -> c3 (host B) by SIR address, and back; tcpdump on the underlay shows ILA destinations"
+ip netns exec "$UL" timeout 10 tcpdump -n -l -i br0 -c 4 'icmp6 and (ip6[40] == 128 or ip6[40] == 129)' > "$OUT/ila-ul.txt" 2>/dev/null &
+TCPDUMP=$!; sleep 1
+ip netns exec "$C1" ping -6 -c 3 -i 0.2 "$(sir 3)" | tail -2
+ip netns exec "$C3" ping -6 -c 3 -i 0.2 "$(sir 1)" | tail -2
+wait "$TCPDUMP" || true
+sed 's/^/   underlay | /' "$OUT/ila-ul.txt"
+echo "   (SIR sources untouched; destinations carry the other host's locator, neutral-map: C-bit set, low 16 bits adjusted)"
+echo "== iperf3 TCP c1 (A) -> c3 (B), 2 s"
+ip netns exec "$C3" iperf3 -s -1 -D -B "$(sir 3)"; sleep 0.5
+ip netns exec "$C1" iperf3 -c "$(sir 3)" -t 2 | grep -E 'sender|receiver'
+echo "== iperf3 TCP c4 (B) -> c2 (A), 2 s"
+ip netns exec "$C2" iperf3 -s -1 -D -B "$(sir 2)"; sleep 0.5
+ip netns exec "$C4" iperf3 -c "$(sir 2)" -t 2 | grep -E 'sender|receiver'
+for h in a b; do
+    ns=$HA; [ $h = b ] && ns=$HB
+    echo "== xdpnet stats, host $h"
+    ip netns exec "$ns" "${XDPNET[@]}" stats --socket "$OUT/ila-$h.sock" --count 1 || true
+done
+
+echo "== moving c3 to host A: its SIR address $(sir 3) now lives in the slot on A"
+ip -n "$C3" -6 addr del "$(sir 3)/128" dev eth0
+ip -n "$C3N" -6 addr add "$(sir 3)/128" dev eth0 nodad; ip -n "$C3N" -6 route add default via fe80::1 dev eth0
+echo "   A: mapping 1:0:0:3 removed, route $(sir 3)/128 via ila-a-c3; B: mapping 1:0:0:3 -> 2001:db8:a::, route removed"
+echo "   (examples/ila-host-{a,b}-moved.json), reloaded live: SIGHUP to both xdpnet processes"
+for h in a b; do cp "examples/ila-host-$h-moved.json" "$OUT/ila-$h.json.new"; mv "$OUT/ila-$h.json.new" "$OUT/ila-$h.json"; done
+kill -HUP "$ILA_PID_a" "$ILA_PID_b"
+for h in a b; do
+    for _ in $(seq 1 50); do grep -q 'reload: applied' "$OUT/ila-$h.log" && break; sleep 0.1; done
+    grep 'reload' "$OUT/ila-$h.log" | tail -1 | sed "s/^/   xdpnet $h | /"
+done
+warm "$C2" 3; warm "$C4" 3
+echo "== ping6 c2 (A) -> c3 (now on A), c4 (B) -> c3 (now on A): the same SIR address, reachable"
+ip netns exec "$C2" ping -6 -c 3 -i 0.2 "$(sir 3)" | tail -2
+ip netns exec "$C4" ping -6 -c 3 -i 0.2 "$(sir 3)" | tail -2
+
+echo "== stopping both ILA hosts' xdpnet (SIGTERM)"
+kill -TERM $ILA_PIDS; for p in $ILA_PIDS; do wait "$p" || true; done; ILA_PIDS=""
 echo "== demo done"
