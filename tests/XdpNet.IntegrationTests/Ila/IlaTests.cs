@@ -15,15 +15,19 @@ namespace XdpNet.IntegrationTests.Ila;
 public sealed class IlaTests : IDisposable
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
-    private readonly IlaTopology _t = IlaTopology.Create();
+    private IlaTopology? _topology;
+    private bool _onLink;
     private readonly string _dirA = Directory.CreateTempSubdirectory("xdpnet-ila-a-").FullName;
     private readonly string _dirB = Directory.CreateTempSubdirectory("xdpnet-ila-b-").FullName;
     private XdpNetProcess? _xa, _xb;
 
+    /// <summary>Created on first use, after a test has chosen its container addressing (<see cref="IlaTopology.OnLink"/>).</summary>
+    private IlaTopology T => _topology ??= IlaTopology.Create(_onLink);
+
     private void StartBoth()
     {
-        _xa = XdpNetProcess.Start(_t.A, "run", "--config", _t.WriteConfig('a', _dirA));
-        _xb = XdpNetProcess.Start(_t.B, "run", "--config", _t.WriteConfig('b', _dirB));
+        _xa = XdpNetProcess.Start(T.A, "run", "--config", T.WriteConfig('a', _dirA));
+        _xb = XdpNetProcess.Start(T.B, "run", "--config", T.WriteConfig('b', _dirB));
         _xa.WaitReady(Startup);
         _xb.WaitReady(Startup);
     }
@@ -51,7 +55,7 @@ public sealed class IlaTests : IDisposable
         foreach (var (from, to) in pairs)
         {
             var ok = false;
-            for (var i = 0; i < 20 && !ok; i++) ok = Ping(_t[from].Ns, IlaTopology.SirAddress(to), 1);
+            for (var i = 0; i < 20 && !ok; i++) ok = Ping(T[from].Ns, IlaTopology.SirAddress(to), 1);
             Assert.True(ok, $"c{from} never reached c{to}:\n{Outputs}");
         }
     }
@@ -67,19 +71,30 @@ public sealed class IlaTests : IDisposable
     }
 
     [RootFact]
-    public void Ping6CrossesHostsBySirAddressInBothDirectionsAndTheUnderlayCarriesIlaAddresses()
+    public void Ping6CrossesHostsBySirAddressInBothDirectionsAndTheUnderlayCarriesIlaAddresses() => Ping6Scenario();
+
+    /// <summary>Containers with a /64 and no route: every neighbour they solicit in the SIR prefix is answered by xdpnet.</summary>
+    [RootFact]
+    public void Ping6CrossesHostsWithOnLinkContainersAnsweredByTheNeighbourProxy()
+    {
+        _onLink = true;
+        Ping6Scenario();
+        Assert.True(Proxied(T[1]), "c1's neighbour entry for c3 was not made by a proxy answer");
+    }
+
+    private void Ping6Scenario()
     {
         StartBoth();
         ResolveNeighbours((1, 3), (3, 1));
-        var upTx = Counter(_t.A, _dirA, _t.UplinkA, "tx_packets");
+        var upTx = Counter(T.A, _dirA, T.UplinkA, "tx_packets");
 
         // Echo requests and replies on the underlay, bounded in count and time.
-        using var capture = Capture.Start(_t.Underlay, _t.Bridge, 12, "icmp6 and (ip6[40] == 128 or ip6[40] == 129)");
-        Assert.True(Ping(_t[1].Ns, IlaTopology.SirAddress(3)), Outputs);
-        Assert.True(Ping(_t[3].Ns, IlaTopology.SirAddress(1)), Outputs);
+        using var capture = Capture.Start(T.Underlay, T.Bridge, 12, "icmp6 and (ip6[40] == 128 or ip6[40] == 129)");
+        Assert.True(Ping(T[1].Ns, IlaTopology.SirAddress(3)), Outputs);
+        Assert.True(Ping(T[3].Ns, IlaTopology.SirAddress(1)), Outputs);
         var lines = capture.Finish();
 
-        Assert.True(Counter(_t.A, _dirA, _t.UplinkA, "tx_packets") - upTx >= 6, "A's xdpnet did not send the echoes on its uplink");
+        Assert.True(Counter(T.A, _dirA, T.UplinkA, "tx_packets") - upTx >= 6, "A's xdpnet did not send the echoes on its uplink");
         Assert.True(lines.Count == 12, $"expected 12 echo packets on the underlay:\n{string.Join('\n', lines)}");
         foreach (var line in lines)
         {
@@ -97,23 +112,32 @@ public sealed class IlaTests : IDisposable
         System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(System.Net.IPAddress.Parse(address).GetAddressBytes());
 
     [RootFact]
-    public void Iperf3TcpCrossesHostsInBothDirections()
+    public void Iperf3TcpCrossesHostsInBothDirections() => Iperf3Scenario();
+
+    [RootFact]
+    public void Iperf3TcpCrossesHostsWithOnLinkContainers()
+    {
+        _onLink = true;
+        Iperf3Scenario();
+    }
+
+    private void Iperf3Scenario()
     {
         StartBoth();
         ResolveNeighbours((1, 3), (4, 2));
         Assert.True(Iperf3(1, 3) > 1_000_000, Outputs);
         Assert.True(Iperf3(4, 2) > 1_000_000, Outputs);
-        Assert.True(Counter(_t.B, _dirB, _t.UplinkB, "rx_packets") > 1000, "the TCP flows did not cross B's uplink through xdpnet");
+        Assert.True(Counter(T.B, _dirB, T.UplinkB, "rx_packets") > 1000, "the TCP flows did not cross B's uplink through xdpnet");
         StopBoth();
     }
 
     private double Iperf3(int from, int to)
     {
-        var server = BackgroundProcess.StartBackground(_t[to].Ns, "iperf3", "-s", "-1", "-B", IlaTopology.SirAddress(to));
+        var server = BackgroundProcess.StartBackground(T[to].Ns, "iperf3", "-s", "-1", "-B", IlaTopology.SirAddress(to));
         try
         {
             Thread.Sleep(500);
-            var client = _t[from].Ns.Exec(TimeSpan.FromSeconds(30), "iperf3", "-c", IlaTopology.SirAddress(to), "-t", "2", "-J");
+            var client = T[from].Ns.Exec(TimeSpan.FromSeconds(30), "iperf3", "-c", IlaTopology.SirAddress(to), "-t", "2", "-J");
             Assert.True(client.Succeeded, client + Outputs);
             using var doc = JsonDocument.Parse(client.StdOut);
             return doc.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bytes").GetDouble();
@@ -125,17 +149,26 @@ public sealed class IlaTests : IDisposable
     }
 
     [RootFact]
-    public void MovingAnIdentifierToTheOtherHostKeepsItsSirAddressReachableAfterALiveReload()
+    public void MovingAnIdentifierToTheOtherHostKeepsItsSirAddressReachableAfterALiveReload() => MoveScenario();
+
+    [RootFact]
+    public void MovingAnIdentifierWithOnLinkContainersKeepsItsSirAddressReachable()
     {
-        _t.AddSlot('a'); // where c3 will run on A: its veth exists before xdpnet starts
+        _onLink = true;
+        MoveScenario();
+    }
+
+    private void MoveScenario()
+    {
+        T.AddSlot('a'); // where c3 will run on A: its veth exists before xdpnet starts
         StartBoth();
         ResolveNeighbours((2, 3), (4, 3));
 
         // c3 moves from B to A: A loses the mapping and gains a local route, B maps 1:0:0:3 to A's locator and
         // loses its route. Both data planes reload their files live (SIGHUP), no restart.
-        var moved = _t.Move(3, 'a');
-        _t.WriteConfig('a', _dirA);
-        _t.WriteConfig('b', _dirB);
+        var moved = T.Move(3, 'a');
+        T.WriteConfig('a', _dirA);
+        T.WriteConfig('b', _dirB);
         Signal(_xa!, "HUP");
         Signal(_xb!, "HUP");
         WaitFor(_xa!, "reload: applied");
@@ -143,10 +176,10 @@ public sealed class IlaTests : IDisposable
         Assert.DoesNotContain("reload refused", Outputs, StringComparison.Ordinal);
 
         ResolveNeighbours((2, 3), (4, 3), (3, 4));
-        var deliveredBefore = Counter(_t.A, _dirA, moved.HostSide, "tx_packets");
-        Assert.True(Ping(_t[2].Ns, IlaTopology.SirAddress(3)), Outputs); // now on the same host as c2
-        Assert.True(Ping(_t[4].Ns, IlaTopology.SirAddress(3)), Outputs); // across the underlay to A's locator
-        Assert.True(Counter(_t.A, _dirA, moved.HostSide, "tx_packets") - deliveredBefore >= 6, "the echoes did not reach c3 on host A");
+        var deliveredBefore = Counter(T.A, _dirA, moved.HostSide, "tx_packets");
+        Assert.True(Ping(T[2].Ns, IlaTopology.SirAddress(3)), Outputs); // now on the same host as c2
+        Assert.True(Ping(T[4].Ns, IlaTopology.SirAddress(3)), Outputs); // across the underlay to A's locator
+        Assert.True(Counter(T.A, _dirA, moved.HostSide, "tx_packets") - deliveredBefore >= 6, "the echoes did not reach c3 on host A");
         StopBoth();
     }
 
@@ -159,11 +192,25 @@ public sealed class IlaTests : IDisposable
         Assert.True(x.Output.Contains(text, StringComparison.Ordinal), $"no '{text}':\n{Outputs}");
     }
 
+    /// <summary>
+    /// Whether the container's neighbour entry for c3's SIR address holds the MAC of its own veth's host end: only
+    /// a proxy answer puts it there (c3 is on another host).
+    /// </summary>
+    private bool Proxied(IlaTopology.Container c)
+    {
+        var entry = c.Ns.ExecChecked("ip", "-6", "neigh", "show", IlaTopology.SirAddress(3), "dev", c.Inside).StdOut;
+        var link = T.Host(c.Host).ExecChecked("ip", "link", "show", "dev", c.HostSide).StdOut;
+        var at = link.IndexOf("link/ether ", StringComparison.Ordinal);
+        Assert.True(at >= 0, link);
+        var hostMac = link.Substring(at + "link/ether ".Length, 17);
+        return entry.Contains("lladdr " + hostMac, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _xa?.Dispose();
         _xb?.Dispose();
-        _t.Dispose();
+        _topology?.Dispose();
         Directory.Delete(_dirA, recursive: true);
         Directory.Delete(_dirB, recursive: true);
     }

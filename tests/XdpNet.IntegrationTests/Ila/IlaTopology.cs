@@ -27,8 +27,9 @@ public sealed class IlaTopology : IDisposable
     private readonly List<Container> _containers = [];
     private int _slots;
 
-    private IlaTopology(NetNs a, NetNs b, NetNs underlay)
+    private IlaTopology(NetNs a, NetNs b, NetNs underlay, bool onLink)
     {
+        OnLink = onLink;
         A = a;
         B = b;
         Underlay = underlay;
@@ -52,6 +53,13 @@ public sealed class IlaTopology : IDisposable
         public string Address => SirAddress(Identifier);
     }
 
+    /// <summary>
+    /// False: containers hold their SIR address as /128 with a default route via fe80::1 on the host end (no NDP
+    /// proxy needed). True: as /64 with only the connected route, so they solicit every destination in the SIR
+    /// prefix on their link and xdpnet's neighbour proxy answers (the host end has only its automatic link-local).
+    /// </summary>
+    public bool OnLink { get; }
+
     public NetNs A { get; }
     public NetNs B { get; }
     public NetNs Underlay { get; }
@@ -71,7 +79,7 @@ public sealed class IlaTopology : IDisposable
     public Container AddSlot(char host) => AddContainer(0, host);
 
     /// <summary>Hosts, underlay and containers c1, c2 on A and c3, c4 on B (identifiers 1:0:0:1..4).</summary>
-    public static IlaTopology Create()
+    public static IlaTopology Create(bool onLink = false)
     {
         NetNs? a = null, b = null, u = null;
         IlaTopology? t = null;
@@ -80,7 +88,7 @@ public sealed class IlaTopology : IDisposable
             a = NetNs.Create("ila-a");
             b = NetNs.Create("ila-b");
             u = NetNs.Create("ila-ul");
-            t = new IlaTopology(a, b, u);
+            t = new IlaTopology(a, b, u, onLink);
             u.ExecChecked("ip", "link", "add", t.Bridge, "type", "bridge", "mcast_snooping", "0");
             u.ExecChecked("ip", "link", "set", "dev", t.Bridge, "up");
             a.AddVeth(t.UplinkA, u, "pa" + t._suffix);
@@ -125,7 +133,7 @@ public sealed class IlaTopology : IDisposable
         {
             var c = new Container(host, ns, $"h{slot}{_suffix}", $"c{slot}{_suffix}");
             Host(host).AddVeth(c.HostSide, ns, c.Inside);
-            Host(host).AddAddress(c.HostSide, "fe80::1/64");
+            if (!OnLink) Host(host).AddAddress(c.HostSide, "fe80::1/64");
             if (identifier != 0) Occupy(c, identifier);
             _containers.Add(c);
             return c;
@@ -137,11 +145,11 @@ public sealed class IlaTopology : IDisposable
         }
     }
 
-    private static void Occupy(Container c, int identifier)
+    private void Occupy(Container c, int identifier)
     {
         c.Identifier = identifier;
-        c.Ns.AddAddress(c.Inside, c.Address + "/128");
-        c.Ns.ExecChecked("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", c.Inside);
+        c.Ns.AddAddress(c.Inside, c.Address + (OnLink ? "/64" : "/128"));
+        if (!OnLink) c.Ns.ExecChecked("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", c.Inside);
     }
 
     /// <summary>
@@ -151,7 +159,7 @@ public sealed class IlaTopology : IDisposable
     public Container Move(int identifier, char host)
     {
         var old = this[identifier];
-        old.Ns.ExecChecked("ip", "-6", "addr", "del", old.Address + "/128", "dev", old.Inside);
+        old.Ns.ExecChecked("ip", "-6", "addr", "del", old.Address + (OnLink ? "/64" : "/128"), "dev", old.Inside);
         old.Identifier = 0;
         var target = _containers.First(c => c.Host == host && c.Identifier == 0);
         Occupy(target, identifier);
