@@ -98,12 +98,13 @@ for p in ul-a ul-b; do ip -n "$UL" link set "$p" master br0 up; done
 ip -n "$HA" -6 addr add 2001:db8:ff::a/64 dev ila-a-up nodad; ip -n "$HA" link set ila-a-up up
 ip -n "$HB" -6 addr add 2001:db8:ff::b/64 dev ila-b-up nodad; ip -n "$HB" link set ila-b-up up
 for h in "$HA" "$HB"; do ip netns exec "$h" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0; done
-# container <ns> <host ns> <host-side name> [identifier]: the container's SIR address as /128 and a default route
-# via fe80::1 on the host side, so it needs no NDP proxy; the host's kernel answers NDP for fe80::1.
+# container <ns> <host ns> <host-side name> [identifier]: the container gets its SIR address as a /64 and nothing else:
+# no route, no static neighbour. It solicits every SIR destination on its link, and xdpnet's neighbour proxy on
+# the host end (Role "local") answers for what the host routes or translates.
 container() {
     ip link add "$3" netns "$2" type veth peer name eth0 netns "$1"
-    ip -n "$2" -6 addr add fe80::1/64 dev "$3" nodad; ip -n "$2" link set "$3" up; ip -n "$1" link set eth0 up
-    [ -z "${4:-}" ] || { ip -n "$1" -6 addr add "$(sir "$4")/128" dev eth0 nodad; ip -n "$1" -6 route add default via fe80::1 dev eth0; }
+    ip -n "$2" link set "$3" up; ip -n "$1" link set eth0 up
+    [ -z "${4:-}" ] || ip -n "$1" -6 addr add "$(sir "$4")/64" dev eth0 nodad
 }
 container "$C1" "$HA" ila-a-c1 1; container "$C2" "$HA" ila-a-c2 2; container "$C3N" "$HA" ila-a-c3
 container "$C3" "$HB" ila-b-c3 3; container "$C4" "$HB" ila-b-c4 4
@@ -125,6 +126,9 @@ done
 # data plane's first misses, which are dropped as no-neighbour.
 warm() { for _ in $(seq 1 10); do ip netns exec "$1" ping -6 -c 1 -W 1 "$(sir "$2")" >/dev/null 2>&1 && return 0; done; return 1; }
 warm "$C1" 3; warm "$C3" 1; warm "$C4" 2
+echo "== c1's neighbour entry for c3 (on another host): the MAC of its own veth's host end, answered by xdpnet's proxy"
+ip -n "$C1" -6 neigh show "$(sir 3)" | sed 's/^/   c1 | /'
+ip -n "$HA" link show ila-a-c1 | grep -o 'link/ether [0-9a-f:]*' | sed 's/^/   host A ila-a-c1 | /'
 
 echo "== ping6 c1 (host A) -> c3 (host B) by SIR address, and back; tcpdump on the underlay shows ILA destinations"
 ip netns exec "$UL" timeout 10 tcpdump -n -l -i br0 -c 4 'icmp6 and (ip6[40] == 128 or ip6[40] == 129)' > "$OUT/ila-ul.txt" 2>/dev/null &
@@ -147,8 +151,8 @@ for h in a b; do
 done
 
 echo "== moving c3 to host A: its SIR address $(sir 3) now lives in the slot on A"
-ip -n "$C3" -6 addr del "$(sir 3)/128" dev eth0
-ip -n "$C3N" -6 addr add "$(sir 3)/128" dev eth0 nodad; ip -n "$C3N" -6 route add default via fe80::1 dev eth0
+ip -n "$C3" -6 addr del "$(sir 3)/64" dev eth0
+ip -n "$C3N" -6 addr add "$(sir 3)/64" dev eth0 nodad
 echo "   A: mapping 1:0:0:3 removed, route $(sir 3)/128 via ila-a-c3; B: mapping 1:0:0:3 -> 2001:db8:a::, route removed"
 echo "   (examples/ila-host-{a,b}-moved.json), reloaded live: SIGHUP to both xdpnet processes"
 for h in a b; do cp "examples/ila-host-$h-moved.json" "$OUT/ila-$h.json.new"; mv "$OUT/ila-$h.json.new" "$OUT/ila-$h.json"; done
