@@ -50,13 +50,28 @@ public static class HostPipelineBuilder
     {
         var tables = BuildForwarding(config, interfaces, neighbours);
         var ila = BuildIla(config, hostAddresses ?? []);
-        var proxy = new bool[interfaces.Count];
-        for (var i = 0; i < interfaces.Count; i++)
+        return new(tables, ila, config.Ila.Domains.Count > 0, new NeighborResponderStage(BuildNeighbors(config, tables, ila.Translator, interfaceAddresses)));
+    }
+
+    /// <summary>
+    /// <see cref="BuildNeighbors(ForwardingTables, IlaTranslator, IReadOnlyList{bool}?, IReadOnlyDictionary{string, IReadOnlyList{IPAddress}}?)"/>
+    /// with the interfaces that proxy taken from the configuration (role local, see <see cref="SteeringRulesFactory.IsNeighborProxy"/>).
+    /// </summary>
+    public static NeighborResponderTable BuildNeighbors(HostConfig config, ForwardingTables tables, IlaTranslator translator,
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? interfaceAddresses = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tables);
+        var fwd = tables.Interfaces;
+        var proxy = new bool[fwd.Length];
+        for (var i = 0; i < fwd.Length; i++)
         {
-            var index = interfaces[i].Index;
-            proxy[i] = (uint)index < (uint)config.Interfaces.Count && SteeringRulesFactory.IsNeighborProxy(config.Interfaces[index]);
+            foreach (var iface in config.Interfaces)
+            {
+                if (iface.Name == fwd[i].Name) proxy[i] = SteeringRulesFactory.IsNeighborProxy(iface);
+            }
         }
-        return new(tables, ila, config.Ila.Domains.Count > 0, new NeighborResponderStage(BuildNeighbors(tables, ila.Translator, proxy, interfaceAddresses)));
+        return BuildNeighbors(tables, translator, proxy, interfaceAddresses);
     }
 
     /// <summary>
