@@ -182,4 +182,54 @@ public unsafe class NeighborResponderStageTests
         var (verdict, _, _, _) = Run(Solicitation(Remote, withOption: false), tailroom: 0);
         Assert.Equal(Verdict.Drop, verdict);
     }
+
+    // | c1 -> SIR c2 (unicast, neighbour unreachability detection) | NS who-has SIR c2 |: answered the same way
+    [Fact]
+    public void AUnicastSolicitationIsAnsweredToo()
+    {
+        var nud = PacketBuilder.Ethernet(HostC1Mac, C1Mac).Ipv6(C1, C2, 255).NeighborSolicitation(C2, C1Mac).Build();
+        var (verdict, _, _, frame) = Run(nud);
+        Assert.Equal(Verdict.Tx, verdict);
+        var expected = PacketBuilder.Ethernet(C1Mac, HostC1Mac).Ipv6(C2, C1, 255)
+            .NeighborAdvertisement(C2, HostC1Mac, router: false, solicited: true, @override: false).Build();
+        Assert.Equal(expected, frame);
+    }
+
+    [Fact]
+    public void AVlanTaggedSolicitationIsAnsweredWithTheTagKept()
+    {
+        var group = SolicitedNode(C2);
+        var ns = PacketBuilder.Ethernet(group.Mac, C1Mac, 42).Ipv6(C1, group.Ip, 255).NeighborSolicitation(C2, C1Mac).Build();
+        var (verdict, _, _, frame) = Run(ns);
+        Assert.Equal(Verdict.Tx, verdict);
+        var expected = PacketBuilder.Ethernet(C1Mac, HostC1Mac, 42).Ipv6(C2, C1, 255)
+            .NeighborAdvertisement(C2, HostC1Mac, router: false, solicited: true, @override: false).Build();
+        Assert.Equal(expected, frame);
+    }
+
+    [Fact]
+    public void AnsweringAllocatesNothing()
+    {
+        var request = Solicitation(C2);
+        var buffer = new byte[request.Length + 64];
+        var stage = new NeighborResponderStage(Table());
+        long before = 0;
+        var transmitted = 0;
+        for (var round = 0; round < 2; round++)
+        {
+            if (round == 1) before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                request.CopyTo(buffer, 0);
+                fixed (byte* data = buffer)
+                {
+                    var packet = new PacketContext(data, request.Length, 0, 64, 0);
+                    if (stage.Process(ref packet) == Verdict.Tx) transmitted++;
+                }
+            }
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(2000, transmitted);
+        Assert.Equal(0, allocated);
+    }
 }
