@@ -70,11 +70,13 @@ public sealed class ConfigReloader
         var tables = pipeline.Forwarding.Tables;
         var ila = pipeline.Ila;
         var ilaEnabled = pipeline.IlaEnabled;
+        var neighbors = pipeline.Neighbors;
         _plane.Worker.Publish((ref HostPipeline p) =>
         {
             p.Forwarding.Tables = tables;
             p.Ila = ila;
             p.IlaEnabled = ilaEnabled;
+            p.Neighbors = neighbors;
         });
         _refresher.Reset(tables);
         // Steer the new prefixes only once the worker can route them (it applies the update at its next batch).

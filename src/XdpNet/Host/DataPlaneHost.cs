@@ -26,10 +26,11 @@ public static class DataPlaneHost
         }
 
         using var resolver = NeighbourResolver.Open();
-        var tables = HostPipelineBuilder.BuildForwarding(config, interfaces, resolver.ReadTable());
+        var hostAddresses = SteeringRulesFactory.LocalAddresses();
+        var pipeline = HostPipelineBuilder.Build(config, interfaces, resolver.ReadTable(), hostAddresses);
+        var tables = pipeline.Forwarding.Tables;
         foreach (var (ifindex, address) in tables.UnresolvedGateways()) resolver.RequestResolution(ifindex, address);
 
-        var hostAddresses = SteeringRulesFactory.LocalAddresses();
         var bindings = config.Interfaces.Select(i => new InterfaceBinding(
             i.Name, i.Queues, ParseBind(i.Bind), ParseAttach(i.Attach), SteeringRulesFactory.Create(config, i, hostAddresses))).ToList();
 
@@ -47,7 +48,6 @@ public static class DataPlaneHost
             TxSkbBudget = config.Rings.TxSkbBudget,
         };
 
-        var pipeline = new HostPipeline(tables, HostPipelineBuilder.BuildIla(config, hostAddresses), config.Ila.Domains.Count > 0);
         using var plane = new DataPlane<HostPipeline>(umem, bindings, socketOptions, pipeline, config.Rings.Batch);
         foreach (var port in plane.Ports)
         {

@@ -139,8 +139,10 @@ public static class HostPipelineBuilder
                 var mappingMode = m.ChecksumMode is null ? mode : IlaValidator.ParseMode(m.ChecksumMode);
                 builder.Add(IlaIdentifier.Parse(m.Identifier), IlaPrefix.Parse(m.Locator), mappingMode);
             }
+            var locator = IlaPrefix.Parse(d.Locator);
+            AddLocalEndpoints(config, sir, locator, mode, builder);
             domains.Add(new IlaDomain(sir, builder.Build()));
-            locals.Add(new IlaLocalLocator(IlaPrefix.Parse(d.Locator), sir, mode));
+            locals.Add(new IlaLocalLocator(locator, sir, mode));
         }
         var own = new List<UInt128>();
         foreach (var a in hostAddresses)
@@ -149,5 +151,26 @@ public static class HostPipelineBuilder
         }
         var miss = config.Ila.Miss == "forward" ? IlaMissAction.Forward : IlaMissAction.Drop;
         return new IlaStage(new IlaTranslator(domains, locals, own), miss);
+    }
+
+    /// <summary>
+    /// Containers on this host are its identifiers: a /128 route inside the SIR prefix that leaves by a local
+    /// interface maps its identifier to this host's own locator, so traffic between containers of one host is
+    /// recognised as local (routed untranslated) instead of being a mapping miss. An explicit mapping wins.
+    /// </summary>
+    private static void AddLocalEndpoints(HostConfig config, ulong sirPrefix, ulong locator, IlaChecksumMode mode, IlaMappingTableBuilder builder)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        foreach (var route in config.Routes)
+        {
+            if (!IPNetwork.TryParse(route.Prefix, out var net) || net.PrefixLength != 128
+                || net.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) continue;
+            var iface = config.Interfaces.Find(i => i.Name == route.Interface);
+            if (iface is null || !SteeringRulesFactory.IsNeighborProxy(iface)) continue;
+            net.BaseAddress.TryWriteBytes(bytes, out _);
+            if (System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes) != sirPrefix) continue;
+            var identifier = new IlaIdentifier(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]));
+            builder.TryAdd(identifier, new IlaMapping(locator, mode), out _, out _); // invalid in the mode, or mapped already: left out
+        }
     }
 }

@@ -133,4 +133,25 @@ public class IlaReplayTests
         Assert.Equal("Ila:Domains:0:Mappings:0:Identifier", error.Key);
         Assert.Contains("low-bits-all-ones", error.Problem, StringComparison.Ordinal);
     }
+
+    // | c1 -> A | SIR c1 -> SIR c5 (a container on A too) | ==A==> | A -> c5 | untranslated |, with Miss "drop"
+    [Fact]
+    public void TrafficBetweenContainersOfOneHostStaysUntranslatedWithoutAMapping()
+    {
+        using var dir = new TempDir();
+        const string C5 = "2001:db8:5151::1:0:0:5", C5Mac = "02:00:00:00:c5:01", AC5 = "02:00:00:00:0a:c5";
+        var config = HostConfig('a', "neutral-map")
+            .Replace("""{ "Name": "ila-a-up", """, $$"""{ "Name": "ila-a-c5", "Mac": "{{AC5}}" }, { "Name": "ila-a-up", """, StringComparison.Ordinal)
+            .Replace("""{ "Prefix": "2001:db8:b::/64",""", $$"""{ "Prefix": "{{C5}}/128", "Interface": "ila-a-c5", "NextHopMac": "{{C5Mac}}" }, { "Prefix": "2001:db8:b::/64",""", StringComparison.Ordinal)
+            .Replace("\"Domains\"", "\"Miss\": \"drop\", \"Domains\"", StringComparison.Ordinal)
+            .Replace("\"Routes\":", "\"Umem\": { \"Frames\": 32768 }, \"Routes\":", StringComparison.Ordinal);
+        var input = dir.File("in.pcap");
+        using (var writer = PcapWriter.Create(input, nanosecond: true)) writer.Write(1, Frame(AC1, C1Mac, C1, C5, 64, Transport.Udp));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = ReplaySession.Run(dir.Write("a.json", config), [], input, "ila-a-c1", dir.File("out"), output, error, new Dictionary<string, string?>());
+        Assert.True(exit == 0, error.ToString());
+        using var reader = new PcapReader(File.OpenRead(Path.Combine(dir.File("out"), "ila-a-c5.pcap")));
+        Assert.Equal(Frame(C5Mac, AC5, C1, C5, 63, Transport.Udp), reader.ReadAll().Single().Data);
+    }
 }
