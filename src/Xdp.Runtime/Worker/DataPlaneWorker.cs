@@ -167,8 +167,13 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
         var frameMask = frameSize - 1;
         var umemBase = _umem.Base;
         long bytes = 0;
+        // The kernel wrote these frames on another CPU: the first touch of each is a cache miss. Ask for the
+        // headers of the packets two ahead while this one is processed.
+        Prefetch(umemBase, port.Socket, idx, 0, n);
+        Prefetch(umemBase, port.Socket, idx, 1, n);
         for (uint i = 0; i < n; i++)
         {
+            Prefetch(umemBase, port.Socket, idx, i + 2, n);
             var desc = port.Socket.Rx[idx + i];
             bytes += desc.Len;
             var offsetInFrame = (int)(desc.Addr & frameMask);
@@ -190,6 +195,15 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
         }
         counters.RxPackets += n;
         counters.RxBytes += bytes;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(byte* umemBase, XskSocket socket, uint idx, uint i, uint n)
+    {
+        if (i < n && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(umemBase + socket.Rx[idx + i].Addr);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
