@@ -114,6 +114,39 @@ public class IlaReplayTests
         Assert.Equal(Frame(C2Mac, BC2, C1, C2, 62, transport), delivered.Single().Data);
     }
 
+    // neutral-map-auto: no C-bit, the adjustment always in the low 16 bits (0x4148 + 0x1000 for the absent C-bit).
+    [Theory]
+    [InlineData(Transport.Tcp)]
+    [InlineData(Transport.Udp)]
+    [InlineData(Transport.UdpZeroChecksum)]
+    [InlineData(Transport.Icmpv6)]
+    public void NeutralMapAutoCrossesTwoHostsAndRestoresTheSirAddress(Transport transport)
+    {
+        using var dir = new TempDir();
+        var onWire = Replay(dir, 'a', "neutral-map-auto", "ila-a-c1", Frame(AC1, C1Mac, C1, C2, 64, transport));
+        Assert.Equal(Frame(BUp, AUp, C1, "2001:db8:b::1:0:0:5148", 63, transport), onWire.Single().Data);
+
+        var delivered = Replay(dir, 'b', "neutral-map-auto", "ila-b-up", onWire[0].Data);
+        Assert.Equal(Frame(C2Mac, BC2, C1, C2, 62, transport), delivered.Single().Data);
+    }
+
+    // no-action: the prefix is swapped and nothing else: the transport checksum is the SIR one on the wire.
+    [Theory]
+    [InlineData(Transport.Tcp)]
+    [InlineData(Transport.Udp)]
+    [InlineData(Transport.Icmpv6)]
+    public void NoActionSwapsOnlyThePrefixAndTheRoundTripRestoresEveryByte(Transport transport)
+    {
+        using var dir = new TempDir();
+        var onWire = Replay(dir, 'a', "no-action", "ila-a-c1", Frame(AC1, C1Mac, C1, C2, 64, transport));
+        var expected = Frame(BUp, AUp, C1, C2, 63, transport);
+        System.Net.IPAddress.Parse("2001:db8:b::1:0:0:2").TryWriteBytes(expected.AsSpan(14 + 24, 16), out _);
+        Assert.Equal(expected, onWire.Single().Data);
+
+        var delivered = Replay(dir, 'b', "no-action", "ila-b-up", onWire[0].Data);
+        Assert.Equal(Frame(C2Mac, BC2, C1, C2, 62, transport), delivered.Single().Data);
+    }
+
     [Fact]
     public void TheReplyComesBackToTheContainerOnTheOtherHost()
     {
