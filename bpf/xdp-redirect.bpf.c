@@ -57,9 +57,14 @@
 
 #define MAX_VLAN_TAGS		2
 
+/* Own ARP requests (op 1) but leave ARP replies to the kernel: the data plane answers requests for the
+ * addresses it routes, while the kernel still resolves its own next hops. Checked before the ethertype rule;
+ * an ARP header too short to hold the operation falls through to it. */
+#define STEER_FLAG_OWN_ARP_REQUESTS 1u
+
 struct steer_cfg {
 	__u32 mode;
-	__u32 reserved;	/* zero; keeps the value 8 bytes for future flags */
+	__u32 flags;	/* STEER_FLAG_*; zero = none */
 };
 
 struct lpm_v4_key {
@@ -229,7 +234,7 @@ static __always_inline enum steer_decision decide_ipv6(void *l3, void *data_end)
 	return DECIDE_NEXT;
 }
 
-static __always_inline enum steer_decision decide_rules(struct xdp_md *ctx)
+static __always_inline enum steer_decision decide_rules(struct xdp_md *ctx, __u32 flags)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -265,6 +270,13 @@ static __always_inline enum steer_decision decide_rules(struct xdp_md *ctx)
 	if (d != DECIDE_NEXT)
 		return d;
 
+	if (proto == bpf_htons(ETH_P_ARP) && (flags & STEER_FLAG_OWN_ARP_REQUESTS)) {
+		__u16 *op = cursor + 6; /* RFC 826: hrd, pro, hln, pln, then op */
+
+		if ((void *)(op + 1) <= data_end && *op == bpf_htons(1))
+			return DECIDE_OWN;
+	}
+
 	own = bpf_map_lookup_elem(&steer_ethertypes, &proto);
 	if (own && *own == STEER_ACTION_OWN)
 		return DECIDE_OWN;
@@ -282,7 +294,7 @@ int xdp_redirect_prog(struct xdp_md *ctx)
 	if (!cfg || cfg->mode == STEER_MODE_PASS_ALL)
 		return count(STAT_PASS_NOT_OWNED, XDP_PASS);
 
-	d = cfg->mode == STEER_MODE_OWN_ALL ? DECIDE_OWN : decide_rules(ctx);
+	d = cfg->mode == STEER_MODE_OWN_ALL ? DECIDE_OWN : decide_rules(ctx, cfg->flags);
 	if (d == DECIDE_MALFORMED)
 		return count(STAT_PASS_MALFORMED, XDP_PASS);
 	if (d != DECIDE_OWN)

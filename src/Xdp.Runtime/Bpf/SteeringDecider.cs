@@ -20,12 +20,14 @@ public sealed class SteeringDecider
     private const int UdpHeaderLength = 8;
     private const ushort EtherTypeIpv4 = 0x0800;
     private const ushort EtherTypeIpv6 = 0x86DD;
+    private const ushort EtherTypeArp = 0x0806;
     private const ushort EtherTypeVlan = 0x8100; // IEEE 802.1Q C-tag
     private const ushort EtherTypeQinQ = 0x88A8; // IEEE 802.1ad S-tag
     private const byte ProtocolUdp = 17;
 
     private readonly bool _ownAll;
     private readonly bool _passAll;
+    private readonly bool _ownArpRequests;
     private readonly ulong[] _etherTypes = new ulong[65536 / 64];
     private readonly ulong[] _udpPorts = new ulong[65536 / 64];
     private readonly PrefixLevel<uint>[] _v4;
@@ -36,6 +38,7 @@ public sealed class SteeringDecider
         rules.Validate();
         _ownAll = rules.OwnAll;
         _passAll = rules.PassAll;
+        _ownArpRequests = rules.OwnArpRequests;
         foreach (var etherType in rules.EtherTypes)
         {
             _etherTypes[etherType >> 6] |= 1UL << (etherType & 63);
@@ -93,6 +96,13 @@ public sealed class SteeringDecider
         else if (etherType == EtherTypeIpv6)
         {
             ip = DecideIpv6(frame[offset..]);
+        }
+
+        // ARP requests (RFC 826 op 1, after hrd, pro, hln, pln) when asked for; a header too short for op falls through.
+        if (etherType == EtherTypeArp && _ownArpRequests && frame.Length >= offset + 8
+            && BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 6)..]) == 1)
+        {
+            return SteeringVerdict.Own;
         }
 
         return ip switch

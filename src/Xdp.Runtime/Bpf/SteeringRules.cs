@@ -29,6 +29,12 @@ public sealed class SteeringRules
     /// <summary>IPv4 and IPv6 destination prefixes; the longest match decides.</summary>
     public List<SteeringPrefix> Prefixes { get; init; } = [];
 
+    /// <summary>
+    /// ARP requests are owned (the data plane answers for the addresses it routes) while ARP replies stay with the
+    /// kernel, which still resolves its own next hops. Checked before <see cref="EtherTypes"/>.
+    /// </summary>
+    public bool OwnArpRequests { get; set; }
+
     /// <summary>Owned UDP destination ports (host order, e.g. 4789 for VXLAN).</summary>
     public List<ushort> UdpPorts { get; init; } = [];
 

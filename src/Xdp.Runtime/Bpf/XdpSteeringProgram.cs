@@ -345,7 +345,11 @@ public sealed unsafe class XdpSteeringProgram : IDisposable
         Sync(maps.V4, "steer_v4", v4);
         Sync(maps.V6, "steer_v6", v6);
 
-        var cfg = new SteerConfig { Mode = rules.PassAll ? SteerConfig.PassAll : rules.OwnAll ? SteerConfig.OwnAll : SteerConfig.Rules };
+        var cfg = new SteerConfig
+        {
+            Mode = rules.PassAll ? SteerConfig.PassAll : rules.OwnAll ? SteerConfig.OwnAll : SteerConfig.Rules,
+            Flags = rules.OwnArpRequests ? SteerConfig.FlagOwnArpRequests : 0,
+        };
         uint zero = 0;
         Check(LibBpf.MapUpdateElem(maps.Cfg, &zero, &cfg, LibBpf.BPF_ANY), "steer_cfg");
     }
@@ -410,9 +414,10 @@ public sealed unsafe class XdpSteeringProgram : IDisposable
         public const uint PassAll = 0;
         public const uint OwnAll = 1;
         public const uint Rules = 2;
+        public const uint FlagOwnArpRequests = 1; // STEER_FLAG_OWN_ARP_REQUESTS
 
         public uint Mode;
-        public uint Reserved;
+        public uint Flags;
     }
 
     /// Mirrors struct lpm_v4_key (bpf/xdp-redirect.bpf.c): prefix length, then the address in network order.

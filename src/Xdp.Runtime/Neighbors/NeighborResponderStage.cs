@@ -43,7 +43,9 @@ public struct NeighborResponderStage : IPacketStage
         var table = Table;
         if (!table.IsProxying(packet.IngressInterface)) return Verdict.Continue;
         var bytes = packet.Bytes;
-        if (!EthernetFrame.TryCreate(bytes, out var frame) || frame.EtherType != EtherType.Ipv6) return Verdict.Continue;
+        if (!EthernetFrame.TryCreate(bytes, out var frame)) return Verdict.Continue;
+        if (frame.EtherType == EtherType.Arp) return AnswerArp(ref packet, frame, table);
+        if (frame.EtherType != EtherType.Ipv6) return Verdict.Continue;
         var l3 = frame.PayloadOffset;
         var ip6 = frame.Payload;
         if (ip6.Length < Icmpv6Offset + 1 || ip6[6] != IpProtocol.Icmpv6 || ip6[Icmpv6Offset] != Icmpv6Header.TypeNeighborSolicitation)
@@ -121,4 +123,25 @@ public struct NeighborResponderStage : IPacketStage
         BinaryPrimitives.ReadUInt64BigEndian(address) == 0xFF02_0000_0000_0000UL
         && BinaryPrimitives.ReadUInt32BigEndian(address.Slice(8)) == 1
         && address[12] == 0xFF;
+
+    /// <summary>
+    /// RFC 826: an Ethernet/IPv4 request for an address answered on this interface becomes the reply in place
+    /// (sender = the answered address at the interface MAC, target = the requester) and goes back out. A request
+    /// for anything else (the target answers for itself) is dropped as neighbor-not-answered; ARP that is not an
+    /// Ethernet/IPv4 request continues untouched (the steering program only hands requests over).
+    /// </summary>
+    private static Verdict AnswerArp(ref PacketContext packet, EthernetFrame frame, NeighborResponderTable table)
+    {
+        if (!ArpPacket.TryCreate(frame.Payload, out var arp) || !arp.IsRequest) return Verdict.Continue;
+        var target = arp.TargetProtocolAddress;
+        var answer = table.LookupV4(packet.IngressInterface, target);
+        if (answer == NeighborAnswer.None) return packet.Drop(DropReason.NeighborNotAnswered);
+        var requesterMac = arp.SenderHardwareAddress;
+        var requesterIp = arp.SenderProtocolAddress;
+        var mac = table.Mac(packet.IngressInterface);
+        ArpPacket.Write(frame.Payload, ArpPacket.OperationReply, mac, target, requesterMac, requesterIp);
+        frame.Destination = requesterMac;
+        frame.Source = mac;
+        return packet.Transmit(packet.IngressInterface);
+    }
 }

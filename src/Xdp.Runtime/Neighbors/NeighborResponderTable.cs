@@ -23,6 +23,7 @@ public sealed class NeighborResponderTable
     private readonly bool[] _proxy;
     private readonly MacAddress[] _macs;
     private readonly UInt128[][] _own;
+    private readonly uint[][] _ownV4;
     private readonly RouteTable _routes;
     private readonly int[] _routeEgress;
     private readonly ulong[] _sirPrefixes;
@@ -38,11 +39,13 @@ public sealed class NeighborResponderTable
         _proxy = new bool[interfaces.Count];
         _macs = new MacAddress[interfaces.Count];
         _own = new UInt128[interfaces.Count][];
+        _ownV4 = new uint[interfaces.Count][];
         for (var i = 0; i < interfaces.Count; i++)
         {
             _proxy[i] = interfaces[i].Proxy;
             _macs[i] = interfaces[i].Mac;
             _own[i] = [.. interfaces[i].OwnAddresses];
+            _ownV4[i] = interfaces[i].OwnAddressesV4 is { } v4 ? [.. v4] : [];
             AnyProxy |= interfaces[i].Proxy;
         }
         _routes = routes;
@@ -74,5 +77,18 @@ public sealed class NeighborResponderTable
             return (uint)route < (uint)_routeEgress.Length && _routeEgress[route] != interfaceIndex ? NeighborAnswer.Proxy : NeighborAnswer.None;
         var prefix = BinaryPrimitives.ReadUInt64BigEndian(target);
         return Array.IndexOf(_sirPrefixes, prefix) >= 0 ? NeighborAnswer.Proxy : NeighborAnswer.None;
+    }
+
+    /// <summary>
+    /// How an ARP request for <paramref name="targetNetworkOrder"/> received on <paramref name="interfaceIndex"/> is
+    /// answered, by the same rules as <see cref="Lookup"/>: the host's own IPv4 addresses on that interface, and
+    /// addresses routed out of another interface; allocation-free.
+    /// </summary>
+    public NeighborAnswer LookupV4(int interfaceIndex, uint targetNetworkOrder)
+    {
+        if (!IsProxying(interfaceIndex)) return NeighborAnswer.None;
+        if (Array.IndexOf(_ownV4[interfaceIndex], targetNetworkOrder) >= 0) return NeighborAnswer.Own;
+        var route = _routes.LookupV4(targetNetworkOrder);
+        return route >= 0 && (uint)route < (uint)_routeEgress.Length && _routeEgress[route] != interfaceIndex ? NeighborAnswer.Proxy : NeighborAnswer.None;
     }
 }

@@ -90,14 +90,16 @@ public static class HostPipelineBuilder
         for (var i = 0; i < fwd.Length; i++)
         {
             var own = new List<UInt128>();
+            var ownV4 = new List<uint>();
             if (interfaceAddresses.TryGetValue(fwd[i].Name, out var addresses))
             {
                 foreach (var a in addresses)
                 {
                     if (a.AddressFamily == AddressFamily.InterNetworkV6) own.Add(NetworkOrder.AddressV6(a));
+                    else if (a.AddressFamily == AddressFamily.InterNetwork) ownV4.Add(NetworkOrder.AddressV4(a));
                 }
             }
-            list.Add(new NeighborProxyInterface(proxy is null || (i < proxy.Count && proxy[i]), fwd[i].Mac, own));
+            list.Add(new NeighborProxyInterface(proxy is null || (i < proxy.Count && proxy[i]), fwd[i].Mac, own, ownV4));
         }
         var targets = tables.Targets;
         var egress = new int[targets.Length];
@@ -105,7 +107,7 @@ public static class HostPipelineBuilder
         return new NeighborResponderTable(list, tables.Routes, egress, translator.SirPrefixes);
     }
 
-    /// <summary>Every IPv6 unicast address of each interface of this network namespace, link-local included.</summary>
+    /// <summary>Every IPv6 (link-local included) and IPv4 unicast address of each interface of this network namespace.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> KernelAddressesByInterface()
     {
         var result = new Dictionary<string, IReadOnlyList<IPAddress>>(StringComparer.Ordinal);
@@ -114,7 +116,7 @@ public static class HostPipelineBuilder
             var list = new List<IPAddress>();
             foreach (var u in nic.GetIPProperties().UnicastAddresses)
             {
-                if (u.Address.AddressFamily == AddressFamily.InterNetworkV6) list.Add(new IPAddress(u.Address.GetAddressBytes()));
+                if (u.Address.AddressFamily is AddressFamily.InterNetworkV6 or AddressFamily.InterNetwork) list.Add(new IPAddress(u.Address.GetAddressBytes()));
             }
             result[nic.Name] = list;
         }

@@ -40,7 +40,11 @@ public static class SteeringRulesFactory
                 // Neighbour proxy: address-resolution solicitations go to the target's solicited-node group (RFC 4861
                 // section 7.2.2). The data plane answers them, the host's own addresses included; advertisements
                 // answering the kernel's own solicitations are unicast to a host address (/128 pass) and stay with it.
-                if (IsNeighborProxy(iface)) rules.Prefixes.Add(SteeringPrefix.Own(SolicitedNodePrefix));
+                if (IsNeighborProxy(iface))
+                {
+                    rules.Prefixes.Add(SteeringPrefix.Own(SolicitedNodePrefix));
+                    rules.OwnArpRequests = true; // the proxy answers ARP requests; replies stay with the kernel
+                }
                 break;
         }
         var seen = new HashSet<IPNetwork>();

@@ -18,7 +18,9 @@ public sealed unsafe class SteeringProgramParityTests
     {
         var rules = new SteeringRules
         {
-            EtherTypes = [0x0806, 0x8100],
+            // ARP through the request-only rule (mutations flip the operation), ethertypes through LLDP and a third VLAN tag.
+            OwnArpRequests = true,
+            EtherTypes = [0x88CC, 0x8100],
             Prefixes =
             [
                 SteeringPrefix.Own("198.18.0.0/15"),
