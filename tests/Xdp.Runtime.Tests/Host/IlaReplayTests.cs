@@ -165,4 +165,32 @@ public class IlaReplayTests
         using var reader = new PcapReader(File.OpenRead(Path.Combine(dir.File("out"), "ila-a-c5.pcap")));
         Assert.Equal(Frame(C5Mac, AC5, C1, C5, 63, Transport.Udp), reader.ReadAll().Single().Data);
     }
+
+    // The kernel's Documentation/networking/ila.rst example, through xdpnet replay (offline: the spec's own addresses):
+    // SIR 3333:0:0:1:2000:0:1:87 with locator 2001:0:87:0 in neutral-map mode becomes 2001:0:87:0:3000:0:1:333.
+    [Theory]
+    [InlineData(Transport.Tcp)]
+    [InlineData(Transport.Udp)]
+    [InlineData(Transport.Icmpv6)]
+    public void TheKernelDocumentationExampleTranslatesAsDocumented(Transport transport)
+    {
+        using var dir = new TempDir();
+        var config = $$"""
+            {
+              "Node": { "Name": "ila-doc" },
+              "Interfaces": [ { "Name": "ila-d-c", "Mac": "{{AC1}}" }, { "Name": "ila-d-up", "Role": "uplink", "Mac": "{{AUp}}" } ],
+              "Routes": [ { "Prefix": "2001:0:87::/64", "Interface": "ila-d-up", "NextHopMac": "{{BUp}}" } ],
+              "Ila": { "Domains": [ { "SirPrefix": "3333:0:0:1::/64", "Locator": "2001:0:1::/64", "ChecksumMode": "neutral-map",
+                                      "Mappings": [ { "Identifier": "2000:0:1:87", "Locator": "2001:0:87:0" } ] } ] }
+            }
+            """;
+        var input = dir.File("in.pcap");
+        using (var writer = PcapWriter.Create(input, nanosecond: true)) writer.Write(1, Frame(AC1, C1Mac, "3333:0:0:1::5", "3333:0:0:1:2000:0:1:87", 64, transport));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = ReplaySession.Run(dir.Write("doc.json", config), [], input, "ila-d-c", dir.File("out"), output, error, new Dictionary<string, string?>());
+        Assert.True(exit == 0, error.ToString());
+        using var reader = new PcapReader(File.OpenRead(Path.Combine(dir.File("out"), "ila-d-up.pcap")));
+        Assert.Equal(Frame(BUp, AUp, "3333:0:0:1::5", "2001:0:87:0:3000:0:1:333", 63, transport), reader.ReadAll().Single().Data);
+    }
 }
