@@ -12,16 +12,17 @@ namespace Xdp.Runtime.Tests.Host;
 /// </summary>
 public class IlaReplayTests
 {
-    private const string C1 = "2001:db8:5151::1:0:0:1", C2 = "2001:db8:5151::1:0:0:2";
-    private const string C1Mac = "02:00:00:00:c1:01", AC1 = "02:00:00:00:0a:c1", AUp = "02:00:00:00:0a:01";
-    private const string C2Mac = "02:00:00:00:c2:01", BC2 = "02:00:00:00:0b:c2", BUp = "02:00:00:00:0b:01";
+    internal const string C1 = "2001:db8:5151::1:0:0:1", C2 = "2001:db8:5151::1:0:0:2";
+    internal const string C1Mac = "02:00:00:00:c1:01", AC1 = "02:00:00:00:0a:c1", AUp = "02:00:00:00:0a:01";
+    internal const string C2Mac = "02:00:00:00:c2:01", BC2 = "02:00:00:00:0b:c2", BUp = "02:00:00:00:0b:01";
     // Neutral mapping (C-bit set, low 16 bits adjusted so the address's one's-complement sum is unchanged), worked by hand:
     // 2001:db8:5151::1:0:0:2 sums to 0x7f0d; 2001:db8:b::1001:0:0:0 to 0x3dc5; 0x7f0d - 0x3dc5 = 0x4148.
     private const string C2IlaNeutral = "2001:db8:b::1001:0:0:4148";
     private const string C1IlaNeutral = "2001:db8:a::1001:0:0:4148";
     private static readonly byte[] Payload = "ila says hello"u8.ToArray();
 
-    private static string HostConfig(char host, string mode) => host == 'a'
+    /// <summary>Host <paramref name="host"/> ('a' or 'b') of the two-host domain, in checksum mode <paramref name="mode"/>.</summary>
+    internal static string HostConfig(char host, string mode) => host == 'a'
         ? $$"""
           {
             "Node": { "Name": "ila-a" },

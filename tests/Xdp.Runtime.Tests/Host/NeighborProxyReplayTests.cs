@@ -13,22 +13,11 @@ namespace Xdp.Runtime.Tests.Host;
 /// </summary>
 public class NeighborProxyReplayTests
 {
-    private const string C1 = "2001:db8:5151::1:0:0:1", C2 = "2001:db8:5151::1:0:0:2", Router = "2001:db8:ff::1";
-    private const string C1Mac = "02:00:00:00:c1:01", AC1 = "02:00:00:00:0a:c1", AUp = "02:00:00:00:0a:01", BUp = "02:00:00:00:0b:01";
+    private const string C1 = IlaReplayTests.C1, C2 = IlaReplayTests.C2, Router = "2001:db8:ff::1";
+    private const string C1Mac = IlaReplayTests.C1Mac, AC1 = IlaReplayTests.AC1, AUp = IlaReplayTests.AUp, BUp = IlaReplayTests.BUp;
     private static readonly byte[] Payload = "too big for the path"u8.ToArray();
 
-    private static string HostA(string mode) => $$"""
-        {
-          "Node": { "Name": "ila-a" },
-          "Interfaces": [ { "Name": "ila-a-c1", "Mac": "{{AC1}}" }, { "Name": "ila-a-up", "Role": "uplink", "Mac": "{{AUp}}" } ],
-          "Routes": [
-            { "Prefix": "{{C1}}/128", "Interface": "ila-a-c1", "NextHopMac": "{{C1Mac}}" },
-            { "Prefix": "2001:db8:b::/64", "Interface": "ila-a-up", "NextHopMac": "{{BUp}}" }
-          ],
-          "Ila": { "Domains": [ { "SirPrefix": "2001:db8:5151::/64", "Locator": "2001:db8:a::/64", "ChecksumMode": "{{mode}}",
-                                  "Mappings": [ { "Identifier": "1:0:0:2", "Locator": "2001:db8:b::" } ] } ] }
-        }
-        """;
+    private static string HostA(string mode) => IlaReplayTests.HostConfig('a', mode);
 
     /// <summary>Replays one frame on host A; what left by <paramref name="egress"/> (empty when nothing did).</summary>
     private static PcapPacket[] Replay(string mode, string ingress, byte[] frame, string egress)
