@@ -33,6 +33,24 @@ public enum DropReason : byte
     BadNeighborSolicitation,
     /// <summary>A valid Neighbor Solicitation on a proxying interface for a target the data plane does not answer for.</summary>
     NeighborNotAnswered,
+    /// <summary>VXLAN: the outer UDP payload is shorter than the 8-byte VXLAN header (RFC 7348 section 5).</summary>
+    VxlanTruncated,
+    /// <summary>VXLAN: the I flag (valid VNI) is not set (RFC 7348 section 5).</summary>
+    VxlanBadFlags,
+    /// <summary>VXLAN: the VNI names no segment of this host.</summary>
+    VxlanUnknownVni,
+    /// <summary>VXLAN: the inner frame is shorter than an Ethernet header.</summary>
+    VxlanInnerTooShort,
+    /// <summary>VXLAN: the outer UDP checksum is wrong, or zero over IPv6 (RFC 6935/6936).</summary>
+    VxlanBadChecksum,
+    /// <summary>VXLAN: an outer IPv4 fragment (RFC 7348 section 4.3: the destination VTEP may discard them).</summary>
+    VxlanFragment,
+    /// <summary>VXLAN: a decapsulated frame for a MAC behind another remote VTEP (never re-encapsulated: split horizon).</summary>
+    VxlanSplitHorizon,
+    /// <summary>A flooded frame with no member or remote VTEP to go to.</summary>
+    NoFloodTarget,
+    /// <summary>No free UMEM frame for a copy (head-end replication).</summary>
+    NoFreeFrame,
     Count,
 }
 

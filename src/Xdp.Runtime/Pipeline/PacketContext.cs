@@ -20,6 +20,13 @@ public unsafe ref struct PacketContext
     public int EgressInterface;
     /// <summary>Why the packet was dropped; set with <see cref="Verdict.Drop"/>.</summary>
     public DropReason Reason;
+    /// <summary>
+    /// Security identity of the packet's source when a stage learned it (e.g. the VXLAN-GBP Group Policy ID of a
+    /// decapsulated frame); 0 = unknown.
+    /// </summary>
+    public uint SourceIdentity;
+    /// <summary>Where copies of the packet go (head-end replication); null when the caller cannot send copies.</summary>
+    public PacketEmitter? Emitter;
 
     public PacketContext(byte* data, int length, int headroom, int tailroom, int ingressInterface)
     {
@@ -30,6 +37,8 @@ public unsafe ref struct PacketContext
         IngressInterface = ingressInterface;
         EgressInterface = -1;
         Reason = DropReason.None;
+        SourceIdentity = 0;
+        Emitter = null;
     }
 
     public readonly Span<byte> Bytes => new(Data, Length);

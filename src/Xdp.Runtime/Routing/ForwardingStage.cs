@@ -93,7 +93,7 @@ public struct ForwardingStage : IPacketStage
     /// refresher (never waiting for resolution on the hot path).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static DropReason Resolve(ForwardingTables tables, int targetIndex, UInt128 destination, bool isIpv6, out int egressIndex, out MacAddress nextHop)
+    internal static DropReason Resolve(ForwardingTables tables, int targetIndex, UInt128 destination, bool isIpv6, out int egressIndex, out MacAddress nextHop)
     {
         var targets = tables.TargetArray;
         if ((uint)targetIndex >= (uint)targets.Length)

@@ -51,6 +51,30 @@ public sealed class ForwardingTables
     /// <summary>On-link destinations the worker missed; shared with every instance derived from this one.</summary>
     public NeighbourMissLog Misses { get; }
 
+    /// <summary>
+    /// Egress interface, next-hop MAC, and that interface's MAC and MTU for a packet the data plane originates (an
+    /// encapsulated frame to a remote tunnel endpoint). The route table decides; with no route the destination is
+    /// taken as on-link on <paramref name="onLinkInterface"/> (when non-negative) and looked up in the neighbour table.
+    /// A miss is logged for the refresher and answered with <see cref="Pipeline.DropReason.NoNeighbour"/>, as in
+    /// forwarding. <paramref name="destination"/> is in network order as read from memory (IPv4 in the low 32 bits).
+    /// </summary>
+    public Pipeline.DropReason ResolveNextHop(UInt128 destination, bool isIpv6, int onLinkInterface, out int egressInterface, out MacAddress nextHop)
+    {
+        var target = isIpv6 ? Routes.LookupV6(destination) : Routes.LookupV4((uint)destination);
+        if ((uint)target < (uint)_targets.Length || (uint)onLinkInterface >= (uint)_interfaces.Length)
+        {
+            return ForwardingStage.Resolve(this, target, destination, isIpv6, out egressInterface, out nextHop);
+        }
+        egressInterface = onLinkInterface;
+        var kernelIndex = _interfaces[onLinkInterface].KernelIndex;
+        var found = isIpv6
+            ? Neighbours.TryGetV6(kernelIndex, destination, out nextHop)
+            : Neighbours.TryGetV4(kernelIndex, (uint)destination, out nextHop);
+        if (found) return Pipeline.DropReason.None;
+        Misses.Record(onLinkInterface, destination, isIpv6);
+        return Pipeline.DropReason.NoNeighbour;
+    }
+
     internal RouteTarget[] TargetArray => _targets;
     internal ForwardingInterface[] InterfaceArray => _interfaces;
 

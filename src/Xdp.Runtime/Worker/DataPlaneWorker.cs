@@ -29,6 +29,7 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
     private TPipeline _pipeline;
     private volatile bool _stop;
     private PipelineUpdate<TPipeline>? _pending;
+    private readonly CopyEmitter _emitter;
 
     public long Batches;
     public long IdlePolls;
@@ -54,6 +55,7 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
         _pendingTx = new uint[ports.Length];
         _pollFds = new Libc.PollFd[ports.Length];
         for (var i = 0; i < ports.Length; i++) _pollFds[i] = new Libc.PollFd { Fd = ports[i].Socket.Fd, Events = Libc.POLLIN };
+        _emitter = new CopyEmitter(this);
         PrimeFillRings();
     }
 
@@ -166,6 +168,8 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
         var frameSize = (ulong)_umem.FrameSize;
         var frameMask = frameSize - 1;
         var umemBase = _umem.Base;
+        var emitter = _emitter;
+        emitter.Port = port;
         long bytes = 0;
         // The kernel wrote these frames on another CPU: the first touch of each is a cache miss. Ask for the
         // headers of the packets two ahead while this one is processed.
@@ -179,6 +183,7 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
             var offsetInFrame = (int)(desc.Addr & frameMask);
             var ctx = new PacketContext(umemBase + desc.Addr, (int)desc.Len, offsetInFrame,
                 (int)frameSize - offsetInFrame - (int)desc.Len, port.InterfaceIndex);
+            ctx.Emitter = emitter;
             var verdict = _pipeline.Process(ref ctx);
             if (verdict == Verdict.Tx && !Enqueue(ref ctx))
             {
@@ -285,6 +290,42 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
                 socket.Fill[idx + i] = addr;
             }
             socket.Fill.Submit(n);
+        }
+    }
+
+    /// <summary>
+    /// Copies for head-end replication: a free frame from the pool, the bytes at the same offset, then the same TX
+    /// path as a received frame. Drops are counted on the port whose batch is being processed.
+    /// </summary>
+    private sealed class CopyEmitter(DataPlaneWorker<TPipeline> worker) : PacketEmitter
+    {
+        public XskPort? Port;
+
+        public override bool TryClone(in PacketContext source, out PacketContext copy)
+        {
+            var umem = worker._umem;
+            if (!worker._pool.TryAllocate(out var frame))
+            {
+                copy = default;
+                return false;
+            }
+            var offsetInFrame = (int)((ulong)(source.Data - umem.Base) & (ulong)(umem.FrameSize - 1));
+            var data = umem.Base + frame + (ulong)offsetInFrame;
+            Buffer.MemoryCopy(source.Data, data, source.Length + source.Tailroom, source.Length);
+            copy = new PacketContext(data, source.Length, source.Headroom, source.Tailroom, source.IngressInterface)
+            {
+                SourceIdentity = source.SourceIdentity,
+                Emitter = this,
+            };
+            return true;
+        }
+
+        public override void Complete(ref PacketContext copy, Verdict verdict)
+        {
+            if (verdict == Verdict.Tx && worker.Enqueue(ref copy)) return;
+            var reason = verdict == Verdict.Tx ? DropReason.TxRingFull : verdict == Verdict.Drop ? copy.Reason : DropReason.None;
+            if (Port is { } port) port.Counters.Drops[(int)reason]++;
+            worker._pool.Free((ulong)(copy.Data - worker._umem.Base));
         }
     }
 }

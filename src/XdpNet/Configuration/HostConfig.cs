@@ -13,6 +13,7 @@ public sealed class HostConfig
     public BusyPollConfig BusyPoll { get; set; } = new();
     public List<RouteConfig> Routes { get; set; } = [];
     public IlaConfig Ila { get; set; } = new();
+    public VxlanConfig Vxlan { get; set; } = new();
     public StatsConfig Stats { get; set; } = new();
 }
 
@@ -133,4 +134,52 @@ public sealed class IlaMappingConfig
     public string Locator { get; set; } = "";
     /// <summary>Overrides the domain's checksum mode for this mapping.</summary>
     public string? ChecksumMode { get; set; }
+}
+
+/// <summary>
+/// VXLAN (RFC 7348): this host is a VTEP; each segment is a tenant L2 network (one VNI) of local member interfaces,
+/// extended to remote VTEPs. Enabled when <see cref="Segments"/> is not empty.
+/// </summary>
+public sealed class VxlanConfig
+{
+    /// <summary>This host's VTEP address (IPv4 or IPv6): an address of the uplink in the kernel.</summary>
+    public string? Vtep { get; set; }
+    /// <summary>UDP destination port (IANA 4789; the kernel's default without dstport is 8472).</summary>
+    public int Port { get; set; } = 4789;
+    /// <summary>Outer UDP source ports are chosen from this range by a hash of the inner flow (the kernel's default range).</summary>
+    public int SourcePortMin { get; set; } = 32768;
+    public int SourcePortMax { get; set; } = 60999;
+    /// <summary>Compute the outer UDP checksum over an IPv4 underlay (zero otherwise); an IPv6 underlay always has it.</summary>
+    public bool Ipv4UdpChecksum { get; set; }
+    /// <summary>Outer TTL / hop limit.</summary>
+    public int Ttl { get; set; } = 64;
+    /// <summary>Learned FDB entries expire after this many seconds without traffic.</summary>
+    public int AgeingSeconds { get; set; } = 300;
+    /// <summary>Capacity of the learned FDB (all segments).</summary>
+    public int MaxLearned { get; set; } = 65536;
+    /// <summary>VXLAN-GBP: send each member's Group Policy ID and read the sender's on receipt (the kernel's <c>gbp</c>).</summary>
+    public bool Gbp { get; set; }
+    public List<VxlanSegmentConfig> Segments { get; set; } = [];
+}
+
+public sealed class VxlanSegmentConfig
+{
+    /// <summary>VXLAN Network Identifier, 0..16777215.</summary>
+    public int Vni { get; set; } = -1;
+    /// <summary>Member interfaces: names from Interfaces with Role "local".</summary>
+    public List<string> Interfaces { get; set; } = [];
+    /// <summary>Learn remote MACs (inner source -> outer source VTEP) from decapsulated frames.</summary>
+    public bool Learning { get; set; } = true;
+    /// <summary>Remote VTEPs that receive broadcast, unknown unicast and multicast frames (head-end replication).</summary>
+    public List<string> Flood { get; set; } = [];
+    /// <summary>Static FDB entries: MAC -> remote VTEP.</summary>
+    public List<VxlanFdbConfig> Fdb { get; set; } = [];
+    /// <summary>GBP Group Policy ID (0..65535) per member interface name.</summary>
+    public Dictionary<string, int> GroupPolicy { get; set; } = [];
+}
+
+public sealed class VxlanFdbConfig
+{
+    public string Mac { get; set; } = "";
+    public string Vtep { get; set; } = "";
 }

@@ -16,6 +16,7 @@ public static class HostConfigValidator
         new BusyPollValidator(),
         new RoutesValidator(),
         new IlaValidator(),
+        new VxlanValidator(),
         new StatsValidator(),
     ];
 

@@ -71,13 +71,35 @@ public sealed class ConfigReloader
         var ila = pipeline.Ila;
         var ilaEnabled = pipeline.IlaEnabled;
         var neighbors = pipeline.Neighbors;
+        var vxlan = pipeline.Vxlan;
+        var vxlanEnabled = pipeline.VxlanEnabled;
+        var keepLearned = Running.Vxlan.MaxLearned == next.Vxlan.MaxLearned;
         _plane.Worker.Publish((ref HostPipeline p) =>
         {
             p.Forwarding.Tables = tables;
             p.Ila = ila;
             p.IlaEnabled = ilaEnabled;
             p.Neighbors = neighbors;
+            if (vxlanEnabled && p.Vxlan.Learned is { } learned)
+            {
+                // Learned MACs and counters outlive a reload (the same capacity); the configured tables are replaced.
+                if (keepLearned)
+                {
+                    learned.AgeingMilliseconds = vxlan.Tables.Settings.AgeingMilliseconds;
+                    p.Vxlan = new Xdp.Vxlan.VxlanStage(vxlan.Tables, learned, p.Vxlan.Counters);
+                }
+                else
+                {
+                    p.Vxlan = new Xdp.Vxlan.VxlanStage(vxlan.Tables, vxlan.Learned, p.Vxlan.Counters);
+                }
+            }
+            else if (vxlanEnabled)
+            {
+                p.Vxlan = vxlan;
+            }
+            p.VxlanEnabled = vxlanEnabled;
         });
+        if (vxlanEnabled) DataPlaneHost.RequestVtepResolution(pipeline);
         _refresher.Reset(tables);
         // Steer the new prefixes only once the worker can route them (it applies the update at its next batch).
         for (var wait = 0; wait < 100 && !_plane.Worker.UpdatesApplied; wait++) Thread.Sleep(1);
@@ -88,7 +110,7 @@ public sealed class ConfigReloader
         Running = next;
         Reloads++;
         var mappings = next.Ila.Domains.Sum(d => d.Mappings.Count);
-        _log.WriteLine($"reload: applied ({next.Routes.Count} routes, {next.Ila.Domains.Count} ILA domains, {mappings} mappings)");
+        _log.WriteLine($"reload: applied ({next.Routes.Count} routes, {next.Ila.Domains.Count} ILA domains, {mappings} mappings, {next.Vxlan.Segments.Count} VXLAN segments)");
         return true;
     }
 

@@ -30,6 +30,7 @@ public static class DataPlaneHost
         var pipeline = HostPipelineBuilder.Build(config, interfaces, resolver.ReadTable(), hostAddresses);
         var tables = pipeline.Forwarding.Tables;
         foreach (var (ifindex, address) in tables.UnresolvedGateways()) resolver.RequestResolution(ifindex, address);
+        RequestVtepResolution(pipeline);
 
         var bindings = config.Interfaces.Select(i => new InterfaceBinding(
             i.Name, i.Queues, ParseBind(i.Bind), ParseAttach(i.Attach), SteeringRulesFactory.Create(config, i, hostAddresses))).ToList();
@@ -58,7 +59,7 @@ public static class DataPlaneHost
         var started = DateTimeOffset.UtcNow;
         using var stats = HostStats.Serve(config, plane, started);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ready: node {config.Node.Name}, {interfaces.Count} interfaces, {config.Routes.Count} routes, worker on CPU {(config.Node.Cpu?.ToString(CultureInfo.InvariantCulture) ?? "any")}, stats on {stats.SocketPath}"));
+            $"ready: node {config.Node.Name}, {interfaces.Count} interfaces, {config.Routes.Count} routes, {config.Vxlan.Segments.Count} VXLAN segments, worker on CPU {(config.Node.Cpu?.ToString(CultureInfo.InvariantCulture) ?? "any")}, stats on {stats.SocketPath}"));
 
         var refresher = new NeighbourRefresher(resolver, tables, t => plane.Worker.Publish((ref HostPipeline p) => p.Forwarding.Tables = t));
         var reloader = reload is null ? null : new ConfigReloader(config, reload, plane, interfaces, resolver, refresher, hostAddresses, Console.Out);
@@ -84,6 +85,21 @@ public static class DataPlaneHost
                 $"{c.Name}: rx {c.RxPackets} packets {c.RxBytes} bytes, tx {c.TxPackets} packets {c.TxBytes} bytes, drops {c.TotalDrops}"));
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Remote VTEPs named in the configuration (flood lists, static FDB) are looked up once, so the ones whose MAC is
+    /// unknown land in the miss log and the refresher has the kernel resolve them before the first frame needs them.
+    /// </summary>
+    internal static void RequestVtepResolution(in HostPipeline pipeline)
+    {
+        if (!pipeline.VxlanEnabled) return;
+        var tables = pipeline.Forwarding.Tables;
+        var vxlan = pipeline.Vxlan.Tables;
+        foreach (var vtep in vxlan.ConfiguredVteps())
+        {
+            tables.ResolveNextHop(vtep.Value, vtep.IsIpv6, vxlan.Settings.UplinkInterface, out _, out _);
+        }
     }
 
     /// <summary>Watches the file (editors replace it, so the directory is watched for its name).</summary>

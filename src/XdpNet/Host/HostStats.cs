@@ -69,6 +69,47 @@ public static class HostStats
         foreach (var c in plane.Counters) dropped += c.TotalDrops;
         snapshot.Stages["forwarding"] = new Dictionary<string, long> { ["forwarded"] = forwarded, ["dropped"] = dropped };
         snapshot.Stages["checksum"] = new Dictionary<string, long> { ["completed"] = Volatile.Read(ref plane.Worker.Pipeline.Checksums.Completed) };
+        ref var pipeline = ref plane.Worker.Pipeline;
+        AddVxlan(snapshot, pipeline.Vxlan, pipeline.VxlanEnabled, pipeline.Forwarding.Tables);
         return snapshot;
     }
+
+    /// <summary>VXLAN counters (a stage) and the learned FDB, read while the worker runs (values at most a batch old).</summary>
+    internal static void AddVxlan(StatsSnapshot snapshot, Xdp.Vxlan.VxlanStage stage, bool enabled, Xdp.Runtime.Routing.ForwardingTables forwarding)
+    {
+        if (!enabled || stage.Counters is not { } c || stage.Learned is not { } learned) return;
+        snapshot.Stages["vxlan"] = new Dictionary<string, long>
+        {
+            ["encapsulated"] = Volatile.Read(ref c.Encapsulated),
+            ["decapsulated"] = Volatile.Read(ref c.Decapsulated),
+            ["local_switched"] = Volatile.Read(ref c.LocalSwitched),
+            ["flooded"] = Volatile.Read(ref c.Flooded),
+            ["flood_copies"] = Volatile.Read(ref c.FloodCopies),
+            ["flood_copy_failures"] = Volatile.Read(ref c.FloodCopyFailures),
+            ["learned"] = Volatile.Read(ref c.Learned),
+            ["fdb_full"] = Volatile.Read(ref c.FdbFull),
+            ["too_big"] = Volatile.Read(ref c.TooBig),
+            ["icmp_too_big_sent"] = Volatile.Read(ref c.IcmpTooBigSent),
+            ["gbp_sent"] = Volatile.Read(ref c.GbpSent),
+            ["gbp_received"] = Volatile.Read(ref c.GbpReceived),
+        };
+        var tables = stage.Tables;
+        var vxlan = new VxlanStats { Vtep = tables.Settings.Vtep.ToString(), Port = tables.Settings.Port };
+        foreach (var segment in tables.Segments) vxlan.Vnis.Add(segment.Vni);
+        foreach (var e in learned.Snapshot(Environment.TickCount64))
+        {
+            vxlan.Fdb.Add(new FdbEntryStats
+            {
+                Vni = e.Vni,
+                Mac = e.Mac.ToString(),
+                Interface = e.LocalInterface >= 0 ? InterfaceName(forwarding, e.LocalInterface) : null,
+                Vtep = e.Remote?.ToString(),
+                AgeSeconds = e.AgeMilliseconds / 1000.0,
+            });
+        }
+        snapshot.Vxlan = vxlan;
+    }
+
+    private static string InterfaceName(Xdp.Runtime.Routing.ForwardingTables forwarding, int index) =>
+        index < forwarding.Interfaces.Length ? forwarding.Interfaces[index].Name : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

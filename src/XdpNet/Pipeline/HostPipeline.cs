@@ -3,6 +3,7 @@ using Xdp.Runtime.Neighbors;
 using Xdp.Runtime.Offload;
 using Xdp.Runtime.Pipeline;
 using Xdp.Runtime.Routing;
+using Xdp.Vxlan;
 
 namespace XdpNet.Pipeline;
 
@@ -10,7 +11,9 @@ namespace XdpNet.Pipeline;
 /// The host's whole pipeline as one struct, so the live worker and offline replay run the exact same type:
 /// completion of checksums left to offload by local senders, the neighbour discovery proxy (solicitations on local
 /// interfaces answered in place), ILA translation (when domains are configured), then forwarding on the rewritten
-/// address. Later stages (VXLAN, policy) are composed here too.
+/// address. The VXLAN stage comes first when segments are configured: frames of segment members and VXLAN packets to
+/// our VTEP are switched, encapsulated or decapsulated there (it completes their checksums itself); everything else
+/// goes on through the routed stages. Later stages (policy) are composed here too.
 /// </summary>
 public struct HostPipeline : IPacketStage
 {
@@ -20,6 +23,9 @@ public struct HostPipeline : IPacketStage
     public ForwardingStage Forwarding;
     /// <summary>False when no ILA domain is configured: the stage is skipped rather than parsing every IPv6 packet for nothing.</summary>
     public bool IlaEnabled;
+    public VxlanStage Vxlan;
+    /// <summary>False when no VXLAN segment is configured.</summary>
+    public bool VxlanEnabled;
 
     public HostPipeline(ForwardingTables tables)
         : this(tables, new IlaStage(IlaTranslator.Empty, IlaMissAction.Drop), ilaEnabled: false)
@@ -46,6 +52,11 @@ public struct HostPipeline : IPacketStage
 
     public Verdict Process(ref PacketContext packet)
     {
+        if (VxlanEnabled)
+        {
+            var overlay = Vxlan.Process(ref packet, Forwarding.Tables, ref Checksums);
+            if (overlay != Verdict.Continue) return overlay;
+        }
         Checksums.Process(ref packet);
         var neighbors = Neighbors.Process(ref packet);
         if (neighbors != Verdict.Continue) return neighbors;

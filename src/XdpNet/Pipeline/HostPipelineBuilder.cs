@@ -5,6 +5,7 @@ using Xdp.Ila;
 using Xdp.Runtime.Neighbors;
 using Xdp.Runtime.Routing;
 using Xdp.Runtime.Wire;
+using Xdp.Vxlan;
 using XdpNet.Configuration;
 
 namespace XdpNet.Pipeline;
@@ -50,7 +51,51 @@ public static class HostPipelineBuilder
     {
         var tables = BuildForwarding(config, interfaces, neighbours);
         var ila = BuildIla(config, hostAddresses ?? []);
-        return new(tables, ila, config.Ila.Domains.Count > 0, new NeighborResponderStage(BuildNeighbors(config, tables, ila.Translator, interfaceAddresses)));
+        var pipeline = new HostPipeline(tables, ila, config.Ila.Domains.Count > 0, new NeighborResponderStage(BuildNeighbors(config, tables, ila.Translator, interfaceAddresses)));
+        if (config.Vxlan.Segments.Count > 0)
+        {
+            var vxlanTables = BuildVxlan(config, tables);
+            pipeline.Vxlan = new VxlanStage(vxlanTables, new LearnedFdb(config.Vxlan.MaxLearned, vxlanTables.Settings.AgeingMilliseconds), new VxlanCounters());
+            pipeline.VxlanEnabled = true;
+        }
+        return pipeline;
+    }
+
+    /// <summary>
+    /// The Vxlan section into <see cref="VxlanTables"/>: settings, segments with member interface indexes (by name in
+    /// <paramref name="tables"/>), flood lists, static FDB entries and group policy IDs. The uplink is where remote VTEPs
+    /// are on-link when no route covers them.
+    /// </summary>
+    public static VxlanTables BuildVxlan(HostConfig config, ForwardingTables tables)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tables);
+        var fwd = tables.Interfaces.ToArray();
+        int IndexOf(string name)
+        {
+            for (var i = 0; i < fwd.Length; i++)
+            {
+                if (fwd[i].Name == name) return i;
+            }
+            throw new ArgumentException($"Vxlan: '{name}' is not a configured interface");
+        }
+        var v = config.Vxlan;
+        var uplink = config.Interfaces.Find(i => i.Role == "uplink");
+        var settings = new VxlanSettings(
+            VtepAddress.Parse(v.Vtep ?? throw new ArgumentException("Vxlan:Vtep is required")),
+            (ushort)v.Port, (ushort)v.SourcePortMin, (ushort)v.SourcePortMax, v.Ipv4UdpChecksum, (byte)v.Ttl,
+            v.AgeingSeconds * 1000L, v.Gbp, uplink is null ? -1 : IndexOf(uplink.Name));
+        var segments = new List<VxlanSegment>(v.Segments.Count);
+        var groupPolicy = new Dictionary<int, ushort>();
+        foreach (var s in v.Segments)
+        {
+            var members = s.Interfaces.Select(IndexOf).ToArray();
+            var flood = s.Flood.Select(VtepAddress.Parse).Distinct().ToArray();
+            var fdb = s.Fdb.Select(e => new StaticFdbEntry(MacAddress.Parse(e.Mac), VtepAddress.Parse(e.Vtep))).ToArray();
+            segments.Add(new VxlanSegment((uint)s.Vni, members, flood, s.Learning, fdb));
+            foreach (var (name, id) in s.GroupPolicy) groupPolicy[IndexOf(name)] = (ushort)id;
+        }
+        return new VxlanTables(settings, segments, fwd.Length, groupPolicy);
     }
 
     /// <summary>

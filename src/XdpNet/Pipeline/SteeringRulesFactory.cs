@@ -19,6 +19,12 @@ public static class SteeringRulesFactory
     {
         var s = iface.Steering;
         var rules = new SteeringRules();
+        // A VXLAN segment member is a bridge port: every frame it sends belongs to its segment (ARP and NDP included).
+        if (IsSegmentMember(config, iface))
+        {
+            rules.OwnAll = true;
+            return rules;
+        }
         switch (s.Mode)
         {
             case "all":
@@ -47,6 +53,9 @@ public static class SteeringRulesFactory
                 }
                 break;
         }
+        // VXLAN: packets to our UDP port (checked before any prefix, so the VTEP's own address passing to the kernel
+        // does not take them away).
+        if (config.Vxlan.Segments.Count > 0 && iface.Role == "uplink" && s.Mode != "rules") rules.UdpPorts.Add((ushort)config.Vxlan.Port);
         var seen = new HashSet<IPNetwork>();
         var unique = new List<SteeringPrefix>(rules.Prefixes.Count);
         foreach (var p in rules.Prefixes)
@@ -67,6 +76,10 @@ public static class SteeringRulesFactory
         }
         return rules;
     }
+
+    /// <summary>True when <paramref name="iface"/> is a member of a VXLAN segment.</summary>
+    public static bool IsSegmentMember(HostConfig config, InterfaceConfig iface) =>
+        config.Vxlan.Segments.Exists(s => s.Interfaces.Contains(iface.Name));
 
     /// <summary>ff02::1:ff00:0/104, every solicited-node multicast address (RFC 4291 section 2.7.1).</summary>
     public const string SolicitedNodePrefix = "ff02::1:ff00:0/104";

@@ -42,6 +42,7 @@ public static unsafe class Replayer
         var frame = GC.AllocateArray<byte>(umem.FrameSize, pinned: true);
         var frameStart = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(frame));
         int index = 0, transmitted = 0, dropped = 0, passed = 0;
+        var emitter = new ReplayEmitter(umem.FrameSize);
         try
         {
             using var log = new VerdictLog(Path.Combine(outputDirectory, VerdictLog.FileName));
@@ -65,18 +66,31 @@ public static unsafe class Replayer
                 packet.Data.CopyTo(frame.AsSpan(dataOffset));
                 var context = new PacketContext(frameStart + dataOffset, packet.Data.Length, dataOffset,
                     frame.Length - dataOffset - packet.Data.Length, ingress);
+                context.Emitter = emitter;
+                emitter.Clear();
                 var verdict = pipeline.Process(ref context);
+
+                // Copies (flooding) come out before the packet itself, as the pipeline made them; each gets a line.
+                foreach (var (bytes, copyVerdict, copyEgress, copyReason) in emitter.Completed)
+                {
+                    if (copyVerdict == Verdict.Tx && bytes is not null && (uint)copyEgress < (uint)interfaceNames.Count)
+                    {
+                        transmitted++;
+                        Writer(copyEgress).Write(packet.TimestampNanoseconds, bytes);
+                        log.Write(i, ingressName, "tx", interfaceNames[copyEgress], null);
+                    }
+                    else
+                    {
+                        dropped++;
+                        log.Write(i, ingressName, "drop", null, DropReasons.Name(copyVerdict == Verdict.Drop ? copyReason : DropReason.None));
+                    }
+                }
 
                 if (verdict == Verdict.Tx && (uint)context.EgressInterface < (uint)interfaceNames.Count)
                 {
                     transmitted++;
                     var egress = context.EgressInterface;
-                    if (!writers.TryGetValue(egress, out var writer))
-                    {
-                        writer = PcapWriter.Create(Path.Combine(outputDirectory, interfaceNames[egress] + ".pcap"), input.Nanosecond);
-                        writers.Add(egress, writer);
-                    }
-                    writer.Write(packet.TimestampNanoseconds, new ReadOnlySpan<byte>(context.Data, context.Length));
+                    Writer(egress).Write(packet.TimestampNanoseconds, new ReadOnlySpan<byte>(context.Data, context.Length));
                     log.Write(i, ingressName, "tx", interfaceNames[egress], null);
                 }
                 else if (verdict == Verdict.Pass)
@@ -95,6 +109,16 @@ public static unsafe class Replayer
         finally
         {
             foreach (var writer in writers.Values) writer.Dispose();
+        }
+
+        PcapWriter Writer(int egress)
+        {
+            if (!writers.TryGetValue(egress, out var writer))
+            {
+                writer = PcapWriter.Create(Path.Combine(outputDirectory, interfaceNames[egress] + ".pcap"), input.Nanosecond);
+                writers.Add(egress, writer);
+            }
+            return writer;
         }
         return new ReplayResult(index, transmitted, dropped, passed);
     }

@@ -17,6 +17,8 @@ public sealed class StatsSnapshot
     /// <summary>Per pipeline stage (e.g. "forwarding"), its named counters.</summary>
     public Dictionary<string, Dictionary<string, long>> Stages { get; set; } = [];
     public WorkerStats Worker { get; set; } = new();
+    /// <summary>The VXLAN tunnel endpoint; null when no segment is configured.</summary>
+    public VxlanStats? Vxlan { get; set; }
 
     /// <summary>The non-zero entries of a per-<see cref="DropReason"/> counter array, keyed by kebab-case reason name.</summary>
     public static Dictionary<string, long> NonZeroDrops(ReadOnlySpan<long> dropsByReason)
@@ -79,4 +81,26 @@ public sealed class WorkerStats
     public long IdlePolls { get; set; }
     /// <summary>Bytes the worker thread has allocated since start: constant in steady state (the hot path allocates nothing).</summary>
     public long AllocatedBytes { get; set; }
+}
+
+/// <summary>The VTEP and its learned forwarding database (counters are under <c>stages.vxlan</c>).</summary>
+public sealed class VxlanStats
+{
+    public string Vtep { get; set; } = "";
+    public int Port { get; set; }
+    public List<uint> Vnis { get; set; } = [];
+    /// <summary>Learned entries that have not expired.</summary>
+    public List<FdbEntryStats> Fdb { get; set; } = [];
+}
+
+/// <summary>One learned MAC: behind a local member interface, or behind a remote VTEP.</summary>
+public sealed class FdbEntryStats
+{
+    public uint Vni { get; set; }
+    public string Mac { get; set; } = "";
+    /// <summary>The local member interface, when the MAC is local.</summary>
+    public string? Interface { get; set; }
+    /// <summary>The remote VTEP, when the MAC is remote.</summary>
+    public string? Vtep { get; set; }
+    public double AgeSeconds { get; set; }
 }
