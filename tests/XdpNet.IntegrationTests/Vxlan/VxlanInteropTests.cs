@@ -130,7 +130,7 @@ public abstract class VxlanInteropTests<TFixture>(TFixture fixture) : IClassFixt
         foreach (var (from, to) in SegmentPairs)
         {
             var bytes = Iperf3(T[from], T[to], v6: from is 3 or 4);
-            Assert.True(bytes > 1_000_000, $"iperf3 {T[from]} -> {T[to]} moved only {bytes} bytes\n{T.Outputs}");
+            Assert.True(bytes > 1_000_000, $"iperf3 {T[from]} -> {T[to]} moved only {bytes} bytes\n{Diagnostics()}");
         }
         foreach (var host in new[] { 'a', 'b' })
         {
@@ -154,7 +154,7 @@ public abstract class VxlanInteropTests<TFixture>(TFixture fixture) : IClassFixt
             ? "udp dst port 4789 and ip[48:2] = 0x0800 and ip[59] = 1"
             : "udp dst port 4789 and ip6[68:2] = 0x0800 and ip6[79] = 1";
         var lines = CaptureUnderlay(4, filter,
-            () => Assert.True(Ping(T[1], T[2].Ipv4, 2).Succeeded, T.Outputs));
+            () => Assert.True(Ping(T[1], T[2].Ipv4, 2).Succeeded, Diagnostics()));
         // tcpdump prints each packet as two lines: the outer headers up to VXLAN, then the inner packet.
         var requests = 0;
         var replies = 0;
@@ -197,7 +197,7 @@ public abstract class VxlanInteropTests<TFixture>(TFixture fixture) : IClassFixt
         for (var i = 0; i < 10 && !warm; i++) warm = Ping(c, address, 1).Succeeded;
         var r = Ping(c, address, count);
         Assert.True(warm && r.Succeeded && r.StdOut.Contains($"{count} received", StringComparison.Ordinal),
-            $"{c} -> {T[to]} over IPv{(v6 ? 6 : 4)}: {r}\n{T.Outputs}");
+            $"{c} -> {T[to]} over IPv{(v6 ? 6 : 4)}: {r}\n{Diagnostics()}");
     }
 
     private readonly record struct NeighbourEntry(string? Mac, string State);
@@ -253,8 +253,7 @@ public abstract class VxlanInteropTests<TFixture>(TFixture fixture) : IClassFixt
     private long VxlanCounter(char host, string name)
     {
         using var doc = T.Stats(host);
-        var vxlan = doc.RootElement.GetProperty("vxlan");
-        return vxlan.TryGetProperty("counters", out var counters) ? counters.GetProperty(name).GetInt64() : vxlan.GetProperty(name).GetInt64();
+        return doc.RootElement.GetProperty("stages").GetProperty("vxlan").GetProperty(name).GetInt64();
     }
 
     /// <summary>The flooded counter of each xdpnet host now.</summary>
@@ -283,6 +282,30 @@ public abstract class VxlanInteropTests<TFixture>(TFixture fixture) : IClassFixt
         return drops;
     }
 
+    /// <summary>What a failure message needs: both xdpnet outputs and, per xdpnet host, its drops and VXLAN counters.</summary>
+    private string Diagnostics()
+    {
+        var text = new System.Text.StringBuilder(T.Outputs);
+        foreach (var host in new[] { 'a', 'b' })
+        {
+            if (T.Kind(host) != VtepKind.XdpNet) continue;
+            try
+            {
+                using var doc = T.Stats(host);
+                text.Append(CultureInfo.InvariantCulture, $"\n--- host {host} drops ---");
+                foreach (var i in doc.RootElement.GetProperty("interfaces").EnumerateArray())
+                    text.Append(CultureInfo.InvariantCulture, $"\n{i.GetProperty("name").GetString()}: {i.GetProperty("drops")}");
+                if (doc.RootElement.GetProperty("stages").TryGetProperty("vxlan", out var vxlan))
+                    text.Append(CultureInfo.InvariantCulture, $"\nvxlan: {vxlan}");
+            }
+            catch (Exception e) when (e is InvalidOperationException or JsonException or TimeoutException)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\nhost {host}: no stats ({e.Message})");
+            }
+        }
+        return text.ToString();
+    }
+
     private string StatsText(char host)
     {
         using var doc = T.Stats(host);
@@ -301,10 +324,19 @@ public abstract class VxlanInteropTests<TFixture>(TFixture fixture) : IClassFixt
             Thread.Sleep(300);
             // The kernel-only baselines prove the topology in 1 s a run; xdpnet gets 2 s to show a sustained flow.
             var seconds = T.KindA == VtepKind.Kernel && T.KindB == VtepKind.Kernel ? "1" : "2";
-            var client = from.Ns.Exec(TimeSpan.FromSeconds(20), "iperf3", "-c", to.Address(v6), "-t", seconds, "-J");
-            Assert.True(client.Succeeded, $"iperf3 {from} -> {to}: {client}\n{T.Outputs}");
+            CommandResult client;
+            try
+            {
+                // A connection that cannot open fails in 3 s; one that stalls is cut by the command's timeout.
+                client = from.Ns.Exec(TimeSpan.FromSeconds(15), "iperf3", "-c", to.Address(v6), "-t", seconds, "-J", "--connect-timeout", "3000");
+            }
+            catch (TimeoutException e)
+            {
+                throw new Xunit.Sdk.XunitException($"iperf3 {from} -> {to} stalled: {e.Message}\n{Diagnostics()}");
+            }
+            Assert.True(client.Succeeded, $"iperf3 {from} -> {to}: {client}\n{Diagnostics()}");
             using var doc = JsonDocument.Parse(client.StdOut);
-            Assert.False(doc.RootElement.TryGetProperty("error", out var error), $"iperf3 {from} -> {to}: {error}");
+            Assert.False(doc.RootElement.TryGetProperty("error", out var error), $"iperf3 {from} -> {to}: {error}\n{Diagnostics()}");
             return doc.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bytes").GetDouble();
         }
         finally

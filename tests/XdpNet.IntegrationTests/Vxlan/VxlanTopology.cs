@@ -206,9 +206,13 @@ public sealed class VxlanTopology : IDisposable
     }
 
     /// <summary>
-    /// Per VNI: a VXLAN device bound to the uplink (learning on, kernel defaults otherwise: no outer UDP checksum
-    /// over IPv4, a computed one over IPv6), a bridge with it and the local containers' host ends, and an all-zero
-    /// FDB entry towards the other host's VTEP so broadcast and unknown unicast are replicated to it.
+    /// Per VNI: a VXLAN device bound to the uplink (learning on, iproute2's defaults otherwise: <c>udpcsum</c>, so an
+    /// outer UDP checksum over IPv4 as over IPv6), a bridge with it and the local containers' host ends, and an
+    /// all-zero FDB entry towards the other host's VTEP so broadcast and unknown unicast are replicated to it.
+    /// With offloads on, what such a kernel puts on a veth is not what a NIC would: the outer UDP checksum is left
+    /// partial (just the pseudo-header sum) when the inner frame is complete, and when the inner TCP/UDP checksum is
+    /// itself left partial the outer one is computed by local checksum offload (LCO: as if the inner one were
+    /// finished), so it verifies only once the inner checksum is completed.
     /// </summary>
     private void ConfigureKernelVtep(char host)
     {
