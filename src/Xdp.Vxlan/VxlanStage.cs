@@ -297,17 +297,8 @@ public unsafe struct VxlanStage
 
         if (!UdpHeader.TryCreate(udpBytes, out var udp)) return packet.Drop(DropReason.VxlanTruncated);
         var field = udp.Checksum;
-        if (field == 0)
-        {
-            // RFC 7348 section 5: zero is fine over IPv4; over IPv6 it is refused as the kernel does by default.
-            if (remote.IsIpv6) return packet.Drop(DropReason.VxlanBadChecksum);
-        }
-        else if (field != Checksum.Fold(pseudo) && Checksum.Fold(Checksum.Sum(udp.Bytes, pseudo)) != 0xFFFF)
-        {
-            // A field holding just the pseudo-header sum is a checksum the sending kernel left to offload (veth):
-            // the kernel accepts it as CHECKSUM_PARTIAL, and so do we.
-            return packet.Drop(DropReason.VxlanBadChecksum);
-        }
+        // RFC 7348 section 5: zero is fine over IPv4; over IPv6 it is refused, as the kernel does by default (RFC 6935).
+        if (field == 0 && remote.IsIpv6) return packet.Drop(DropReason.VxlanBadChecksum);
 
         var payload = udp.Payload;
         if (payload.Length < VxlanHeader.Length) return packet.Drop(DropReason.VxlanTruncated);
@@ -319,11 +310,22 @@ public unsafe struct VxlanStage
         var innerLength = payload.Length - VxlanHeader.Length;
         if (innerLength < EthernetFrame.HeaderLength) return packet.Drop(DropReason.VxlanInnerTooShort);
 
-        var innerOffset = (int)(Unsafe.ByteOffset(ref packet.Bytes[0], ref payload[VxlanHeader.Length]));
+        var innerOffset = (int)Unsafe.ByteOffset(ref packet.Bytes[0], ref payload[VxlanHeader.Length]);
         uint identity = settings.Gbp && (flags & VxlanHeader.FlagG) != 0 ? VxlanHeader.ReadGroupPolicyId(payload) : 0u;
         packet.Pull(innerOffset);
         packet.Tailroom += packet.Length - innerLength;
         packet.Length = innerLength;
+
+        // The sending kernel may have left the inner transport checksum to offload (veth): finish it first. Its outer
+        // checksum was then computed as if the inner one were final (Linux's local checksum offload), so it can only be
+        // verified now. The bytes are still where udp points: Pull moved the window, not the data.
+        checksums.Process(ref packet);
+        // A field holding just the pseudo-header sum is an outer checksum the kernel left to offload: the kernel
+        // accepts that as CHECKSUM_PARTIAL, and so do we.
+        if (field != 0 && field != Checksum.Fold(pseudo) && Checksum.Fold(Checksum.Sum(udp.Bytes, pseudo)) != 0xFFFF)
+        {
+            return packet.Drop(DropReason.VxlanBadChecksum);
+        }
         if (identity != 0)
         {
             packet.SourceIdentity = identity;
@@ -339,8 +341,6 @@ public unsafe struct VxlanStage
         {
             Count(Learned.Learn(vni, source.Value, -1, remote, now));
         }
-        // The sending kernel may have left the inner transport checksum to offload too.
-        checksums.Process(ref packet);
 
         if (destination.IsMulticast) return Flood(ref packet, tables, segment, toRemotes: false, forwarding);
         if (tables.TryGetStatic(vni, destination, out _)) return packet.Drop(DropReason.VxlanSplitHorizon);

@@ -25,7 +25,7 @@ internal sealed class VxlanValidator : IConfigSectionValidator
 
         AddressFamily? family = null;
         if (string.IsNullOrWhiteSpace(vxlan.Vtep)) context.Add("Vxlan:Vtep", "this host's VTEP address is required when segments are configured");
-        else if (!IPAddress.TryParse(vxlan.Vtep, out var vtep) || vtep.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) || vtep.ScopeId != 0)
+        else if (!IsUsable(vxlan.Vtep, out var vtep))
             context.Add("Vxlan:Vtep", $"'{vxlan.Vtep}' is not an IPv4 or global IPv6 address");
         else family = vtep.AddressFamily;
 
@@ -74,9 +74,14 @@ internal sealed class VxlanValidator : IConfigSectionValidator
         }
     }
 
+    /// <summary>An IPv4 or IPv6 address without a zone (a VTEP is reached by routing, never by a link-local scope).</summary>
+    private static bool IsUsable(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address) =>
+        IPAddress.TryParse(text, out address)
+        && (address.AddressFamily == AddressFamily.InterNetwork || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId == 0 && !address.IsIPv6LinkLocal));
+
     private static void Vtep(ValidationContext context, string key, string text, AddressFamily? family)
     {
-        if (!IPAddress.TryParse(text, out var address) || address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) || address.ScopeId != 0)
+        if (!IsUsable(text, out var address))
         {
             context.Add(key, $"'{text}' is not an IPv4 or global IPv6 address");
             return;
