@@ -5,6 +5,8 @@
 # then stops it and shows the kernel path taking over. Then ILA: two container hosts, each running its own
 # `xdpnet run` (examples/ila-host-a.json, examples/ila-host-b.json), containers talking across hosts by SIR address
 # while the underlay carries ILA addresses, and a container's identifier moving to the other host with a live reload.
+# Then a VXLAN overlay: host A runs `xdpnet run` as the VTEP (examples/overlay-host-a.json), host B is the kernel's own
+# VXLAN device on a bridge; two tenant segments (VNI 42, 43) span both hosts, ARP crosses by flooding, both sides learn.
 # Run as root on Debian 12 with the .NET SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +20,12 @@ XDPNET=(dotnet "$OUT/bin/xdpnet.dll")
 id=$$
 GEN=xdpnet-demo-gen-$id DUT=xdpnet-demo-dut-$id SINK=xdpnet-demo-sink-$id
 XPID=""
-ILA_PIDS="" ILA_NS=""
+ILA_PIDS="" ILA_NS="" VX_PID="" VX_NS=""
 cleanup() {
     [ -n "$XPID" ] && kill "$XPID" 2>/dev/null || true
-    for p in $ILA_PIDS; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in $ILA_PIDS; do wait "$p" 2>/dev/null || true; done
-    for ns in "$GEN" "$DUT" "$SINK" $ILA_NS; do ip netns del "$ns" 2>/dev/null || true; done
+    for p in $ILA_PIDS $VX_PID; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in $ILA_PIDS $VX_PID; do wait "$p" 2>/dev/null || true; done
+    for ns in "$GEN" "$DUT" "$SINK" $ILA_NS $VX_NS; do ip netns del "$ns" 2>/dev/null || true; done
     rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -168,4 +170,78 @@ ip netns exec "$C4" ping -6 -c 3 -i 0.2 "$(sir 3)" | tail -2
 
 echo "== stopping both ILA hosts' xdpnet (SIGTERM)"
 kill -TERM $ILA_PIDS; for p in $ILA_PIDS; do wait "$p" || true; done; ILA_PIDS=""
+
+# ---------------------------------------------------------------------------------------------------------------
+# VXLAN (RFC 7348): tenant L2 segments over an IPv4 underlay. Host A's VTEP is xdpnet (198.18.10.1), host B's is the
+# kernel (198.18.10.2: `ip link add type vxlan` on a bridge). Segment VNI 42: c1 (A) and c2 (B); VNI 43: c3 (A) and
+# c4 (B). All four containers share one IP subnet, 198.18.42.0/24: only the segment keeps tenants apart.
+#   [c1] [c3] -- vx-a-c1/c3 -- [A: xdpnet] vx-a-up == [underlay bridge] == vx-b-up [B: vx42/vx43 + br42/br43] -- [c2] [c4]
+VA=xdpnet-demo-vx-a-$id VB=xdpnet-demo-vx-b-$id VU=xdpnet-demo-vx-ul-$id
+VC1=xdpnet-demo-vc1-$id VC2=xdpnet-demo-vc2-$id VC3=xdpnet-demo-vc3-$id VC4=xdpnet-demo-vc4-$id
+VX_NS="$VA $VB $VU $VC1 $VC2 $VC3 $VC4"
+echo
+echo "== VXLAN topology: host A [$VA] (xdpnet VTEP) with c1 (VNI 42) c3 (VNI 43), host B [$VB] (kernel VTEP) with c2 (42) c4 (43)"
+for ns in $VX_NS; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+ip -n "$VU" link add br0 type bridge; ip -n "$VU" link set br0 up
+ip link add vx-a-up netns "$VA" type veth peer name ul-a netns "$VU"
+ip link add vx-b-up netns "$VB" type veth peer name ul-b netns "$VU"
+for p in ul-a ul-b; do ip -n "$VU" link set "$p" master br0 up; done
+ip -n "$VA" addr add 198.18.10.1/24 dev vx-a-up; ip -n "$VA" link set vx-a-up up
+ip -n "$VB" addr add 198.18.10.2/24 dev vx-b-up; ip -n "$VB" link set vx-b-up up
+# vcontainer <ns> <host ns> <host-side name> <address> <mac>: an address on the segment's subnet, MTU 1450 (1500 - 50
+# bytes of VXLAN over IPv4), no static neighbours: ARP crosses the overlay.
+vcontainer() {
+    ip link add "$3" netns "$2" type veth peer name eth0 netns "$1"
+    ip -n "$1" link set eth0 address "$5" mtu 1450; ip -n "$1" addr add "$4/24" dev eth0
+    ip -n "$2" link set "$3" up; ip -n "$1" link set eth0 up
+}
+vcontainer "$VC1" "$VA" vx-a-c1 198.18.42.1 02:00:00:42:00:01; vcontainer "$VC3" "$VA" vx-a-c3 198.18.42.3 02:00:00:43:00:03
+vcontainer "$VC2" "$VB" vx-b-c2 198.18.42.2 02:00:00:42:00:02; vcontainer "$VC4" "$VB" vx-b-c4 198.18.42.4 02:00:00:43:00:04
+for vni in 42 43; do
+    ip -n "$VB" link add br$vni type bridge; ip -n "$VB" link set br$vni up
+    ip -n "$VB" link add vx$vni type vxlan id $vni dstport 4789 local 198.18.10.2 dev vx-b-up
+    ip -n "$VB" link set vx$vni master br$vni up
+    ip netns exec "$VB" bridge fdb append 00:00:00:00:00:00 dev vx$vni dst 198.18.10.1
+done
+ip -n "$VB" link set vx-b-c2 master br42; ip -n "$VB" link set vx-b-c4 master br43
+echo "== starting: xdpnet run --config examples/overlay-host-a.json (in $VA)"
+ip netns exec "$VA" "${XDPNET[@]}" run --config examples/overlay-host-a.json --Stats:Socket="$OUT/vx-a.sock" > "$OUT/vx-a.log" 2>&1 &
+VX_PID=$!
+for _ in $(seq 1 100); do grep -q '^ready' "$OUT/vx-a.log" && break; sleep 0.2; done
+grep -q '^ready' "$OUT/vx-a.log" || { echo "xdpnet on host A did not start:"; cat "$OUT/vx-a.log"; exit 1; }
+sed 's/^/   xdpnet a | /' "$OUT/vx-a.log"
+# The first flooded ARP request may meet an unresolved underlay neighbour (no-neighbour): ping until it answers.
+for _ in $(seq 1 10); do ip netns exec "$VC1" ping -c 1 -W 1 198.18.42.2 >/dev/null 2>&1 && break; done
+echo "== ping c1 (A, VNI 42) -> c2 (B, VNI 42); tcpdump on the underlay shows the VXLAN encapsulation"
+ip netns exec "$VU" timeout 10 tcpdump -n -l -i br0 -c 2 'udp dst port 4789 and src host 198.18.10.1' > "$OUT/vx-ul.txt" 2>/dev/null &
+TCPDUMP=$!; sleep 1
+ip netns exec "$VC1" ping -c 3 -i 0.2 198.18.42.2 | tail -2
+wait "$TCPDUMP" || true
+sed 's/^/   underlay | /' "$OUT/vx-ul.txt"
+echo "== c1's ARP entry for c2, resolved across the overlay (the request was flooded to B's VTEP)"
+ip -n "$VC1" neigh show 198.18.42.2 | sed 's/^/   c1 | /'
+echo "== ping c3 (A, VNI 43) -> c4 (B, VNI 43)"
+for _ in $(seq 1 5); do ip netns exec "$VC3" ping -c 1 -W 1 198.18.42.4 >/dev/null 2>&1 && break; done
+ip netns exec "$VC3" ping -c 3 -i 0.2 198.18.42.4 | tail -2
+echo "== isolation: c1 (VNI 42) -> c4 (VNI 43, same IP subnet) must fail"
+if ip netns exec "$VC1" ping -c 2 -W 1 198.18.42.4 >/dev/null 2>&1; then echo "   FAIL: c1 reached c4 across segments"; exit 1; else echo "   c1 cannot reach c4: segments are isolated"; fi
+echo "== iperf3 TCP c1 (A) -> c2 (B) and c2 -> c1, 2 s each"
+ip netns exec "$VC2" iperf3 -s -1 -D -B 198.18.42.2; sleep 0.5
+ip netns exec "$VC1" iperf3 -c 198.18.42.2 -t 2 | grep -E 'receiver'
+ip netns exec "$VC1" iperf3 -s -1 -D -B 198.18.42.1; sleep 0.5
+ip netns exec "$VC2" iperf3 -c 198.18.42.1 -t 2 | grep -E 'receiver'
+echo "== too big for the overlay: c3 at MTU 1500 sends a 1500-byte packet with DF; xdpnet answers Fragmentation Needed"
+ip -n "$VC3" link set eth0 mtu 1500
+ip netns exec "$VC3" ping -c 1 -W 1 -M do -s 1472 198.18.42.4 2>&1 | grep -iE 'frag|mtu' | head -1 | sed 's/^/   c3 | /' || true
+ip -n "$VC3" link set eth0 mtu 1450
+echo "== learning: the kernel VTEP learned c1/c3 behind 198.18.10.1; xdpnet learned c2/c4 behind 198.18.10.2"
+ip netns exec "$VB" bridge fdb show | grep -E 'dst 198.18.10.1' | grep -v '00:00:00:00:00:00' | sed 's/^/   kernel B | /'
+ip netns exec "$VA" "${XDPNET[@]}" stats --socket "$OUT/vx-a.sock" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for e in d["vxlan"]["fdb"]:
+    print("   xdpnet A | vni %d %s %s" % (e["vni"], e["mac"], ("dev " + e["interface"]) if e.get("interface") else "dst " + e["vtep"]))
+print("   xdpnet A | stage vxlan:", ", ".join("%s %d" % kv for kv in d["stages"]["vxlan"].items() if kv[1]))'
+echo "== stopping host A's xdpnet (SIGTERM)"
+kill -TERM "$VX_PID"; wait "$VX_PID" || true; VX_PID=""
 echo "== demo done"

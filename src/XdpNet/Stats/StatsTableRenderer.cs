@@ -45,6 +45,15 @@ public static class StatsTableRenderer
                 sb.Append('\n');
             }
         }
+        if (current.Vxlan is { } vxlan)
+        {
+            sb.Append(inv, $"\nvxlan fdb       VTEP {vxlan.Vtep}:{vxlan.Port}, VNIs {string.Join(' ', vxlan.Vnis)}, {vxlan.Fdb.Count:N0} learned entries\n");
+            foreach (var e in vxlan.Fdb.Take(20))
+            {
+                sb.Append(inv, $"    vni {e.Vni,-8} {e.Mac}  {(e.Interface is not null ? "dev " + e.Interface : "dst " + e.Vtep),-40} age {e.AgeSeconds:F0} s\n");
+            }
+            if (vxlan.Fdb.Count > 20) sb.Append(inv, $"    ... {vxlan.Fdb.Count - 20:N0} more (xdpnet stats --json lists all)\n");
+        }
         return sb.ToString();
     }
 
