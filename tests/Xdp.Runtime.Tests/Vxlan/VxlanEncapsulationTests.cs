@@ -127,6 +127,22 @@ public class VxlanEncapsulationTests
         Assert.True(ports.Count >= 48, $"64 flows used only {ports.Count} source ports");
     }
 
+    // Fragments of one datagram carry no ports after the first: all hash on the addresses alone, so they share one
+    // outer port (one underlay path, kept in order).
+    [Fact]
+    public void FragmentsOfOneDatagramShareTheSourcePort()
+    {
+        var rig = new VxlanRig();
+        var first = Inner(R1Mac, payload: 64);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(first.AsSpan(14 + 6), 0x2000); // MF, offset 0
+        var later = Inner(R1Mac, sourcePort: 0x4142, payload: 64); // its "ports" are data bytes
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(later.AsSpan(14 + 6), 0x0008); // offset 64
+        var unfragmented = Inner(R1Mac, payload: 64);
+        var port = rig.SourcePortOf(rig.Run(first, C1).Bytes);
+        Assert.Equal(port, rig.SourcePortOf(rig.Run(later, C1).Bytes));
+        Assert.NotEqual(port, rig.SourcePortOf(rig.Run(unfragmented, C1).Bytes));
+    }
+
     [Fact]
     public void ANarrowSourcePortRangeIsRespectedAndFullyUsed()
     {

@@ -46,9 +46,11 @@ public class VxlanFdbTests
     [Fact]
     public void LearningCanBeSwitchedOffPerSegment()
     {
-        var rig = new VxlanRig(learning: false);
+        var rig = new VxlanRig(learning: false); // off in VNI 42, on in VNI 43
         rig.Run(rig.Outer(Vni, ArpRequest(R2Mac, R2Ip, C1Ip), from: rig.VtepC), Up, new RecordingEmitter());
+        rig.Run(rig.Outer(OtherVni, ArpRequest(R2Mac, R2Ip, C1Ip), from: rig.VtepC), Up, new RecordingEmitter());
         Assert.False(rig.Learned.TryLookup(Vni, R2, Environment.TickCount64, out _, out _));
+        Assert.True(rig.Learned.TryLookup(OtherVni, R2, Environment.TickCount64, out _, out _));
 
         // Unknown, so flooded: c2 and both flood VTEPs.
         var flooded = rig.Counters.Flooded;

@@ -17,7 +17,7 @@ namespace Xdp.Runtime.Tests.Vxlan;
 ///   0 up (uplink, VTEP 198.18.0.1 / 2001:db8::1)   routes: remote VTEPs .2 -> B's MAC, .3 -> C's MAC (static)
 ///   1 c1 ─┐ VNI 42 (flood .2 .3, static FDB R1 -> .2)
 ///   2 c2 ─┘
-///   3 c3 ── VNI 43 (flood .2)
+///   3 c3 ── VNI 43 (flood .2; always learning: the learning option applies to VNI 42)
 /// </code>
 /// </summary>
 internal sealed unsafe class VxlanRig
@@ -72,7 +72,7 @@ internal sealed unsafe class VxlanRig
         [
             new(Vni, c2InOtherVni ? [C1] : [C1, C2], [VtepAddress.Parse(VtepB), VtepAddress.Parse(VtepC)], learning,
                 [new StaticFdbEntry(MacAddress.Parse(R1Mac), VtepAddress.Parse(VtepB))]),
-            new(OtherVni, c2InOtherVni ? [C3, C2] : [C3], c3FloodsToB ? [VtepAddress.Parse(VtepB)] : [], learning, []),
+            new(OtherVni, c2InOtherVni ? [C3, C2] : [C3], c3FloodsToB ? [VtepAddress.Parse(VtepB)] : [], Learning: true, []),
         ];
         Tables = new VxlanTables(settings, segments, interfaces.Length, new Dictionary<int, ushort> { [C1] = 100 });
         Learned = learned ?? new LearnedFdb(1024, settings.AgeingMilliseconds);
