@@ -1,0 +1,294 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Xdp.Filter.Classifier;
+
+/// <summary>
+/// First-match classifier over ordered 5-tuple rules: per address family a few HyperSplit decision trees
+/// (see <see cref="HyperSplitTreeBuilder"/>), each descended to a leaf of a few candidate rules scanned in order.
+/// </summary>
+/// <remarks>
+/// Why this structure. A descent costs the tree's depth, which grows with the logarithm of the number of distinct
+/// rule edges, and a leaf holds at most <see cref="HyperSplitOptions.LeafSize"/> candidates; so a lookup does a
+/// bounded, near-constant amount of work (ClassBench 1k: depth 8-13, 10k: depth 16-17). The alternatives the issue
+/// names were weighed, not all built: bitmap intersection (Lakshman-Stiliadis) is simple but still linear in N
+/// (N/256 vector ANDs per field: ~40 per field at 10k rules); RFC / cross-producting is flat but its tables are
+/// known to reach hundreds of megabytes on 10k-rule firewall sets; HiCuts/HyperCuts cut into equal-size pieces and
+/// replicate wildcard rules into every piece. HyperSplit splits at rule edges by weight, which replicates less,
+/// and the wide/narrow separation below removed what was left: measured on fw1_10k, one tree held 1.7M nodes and
+/// 6M leaf entries (213 MB); separated trees hold 7k nodes and 22k leaf entries (under 1 MB), built in tens of
+/// milliseconds. The extra trees cost little: they are visited in order of their first rule and skipped once a
+/// better match is known, and a leaf scan stops at the first candidate behind the best match.
+/// Built once; nothing changes afterwards, so any number of threads may classify without synchronisation.
+/// </remarks>
+public sealed class HyperSplitClassifier : IFiveTupleClassifier
+{
+    private readonly FiveTupleRule[] _rules;
+    private readonly SplitTree[] _treesV4;
+    private readonly LeafEntryV4[] _leavesV4;
+    private readonly SplitTree[] _treesV6;
+    private readonly LeafEntryV6[] _leavesV6;
+
+    private HyperSplitClassifier(FiveTupleRule[] rules, SplitTree[] treesV4, LeafEntryV4[] leavesV4, SplitTree[] treesV6, LeafEntryV6[] leavesV6, HyperSplitStatistics statistics)
+    {
+        _rules = rules;
+        _treesV4 = treesV4;
+        _leavesV4 = leavesV4;
+        _treesV6 = treesV6;
+        _leavesV6 = leavesV6;
+        Statistics = statistics;
+    }
+
+    public IReadOnlyList<FiveTupleRule> Rules => _rules;
+
+    public HyperSplitStatistics Statistics { get; }
+
+    /// <summary>Compiles <paramref name="rules"/> (index = priority). Refuses a rule mixing address families.</summary>
+    public static HyperSplitClassifier Build(IReadOnlyList<FiveTupleRule> rules, HyperSplitOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        options ??= HyperSplitOptions.Default;
+        options.Validate();
+        var stopwatch = Stopwatch.StartNew();
+        FiveTupleRule[] copy = [.. rules];
+        for (var i = 0; i < copy.Length; i++) copy[i].Validate(i);
+
+        var (treesV4, leafV4, depthV4) = BuildTrees(copy, isIPv6: false, options);
+        var (treesV6, leafV6, depthV6) = BuildTrees(copy, isIPv6: true, options);
+        var leavesV4 = new LeafEntryV4[leafV4.Length];
+        for (var i = 0; i < leafV4.Length; i++) leavesV4[i] = LeafEntryV4.From(leafV4[i], copy[leafV4[i]]);
+        var leavesV6 = new LeafEntryV6[leafV6.Length];
+        for (var i = 0; i < leafV6.Length; i++) leavesV6[i] = LeafEntryV6.From(leafV6[i], copy[leafV6[i]]);
+
+        long nodes = 0;
+        foreach (var tree in treesV4) nodes += tree.Nodes.Length;
+        foreach (var tree in treesV6) nodes += tree.Nodes.Length;
+        var statistics = new HyperSplitStatistics(
+            Trees: treesV4.Length + treesV6.Length,
+            Nodes: nodes,
+            LeafEntries: leavesV4.Length + leavesV6.Length,
+            MaxDepth: Math.Max(depthV4, depthV6),
+            MemoryBytes: nodes * Unsafe.SizeOf<SplitNode>()
+                + (long)leavesV4.Length * Unsafe.SizeOf<LeafEntryV4>() + (long)leavesV6.Length * Unsafe.SizeOf<LeafEntryV6>(),
+            BuildTime: stopwatch.Elapsed);
+        return new HyperSplitClassifier(copy, treesV4, leavesV4, treesV6, leavesV6, statistics);
+    }
+
+    /// <summary>
+    /// One family's rules, partitioned by how wide their source and destination prefixes are (EffiCuts' separable
+    /// trees: Vamanan, Voskuilen, Vijaykumar, SIGCOMM 2010), one tree per non-empty group, ordered by the group's
+    /// first rule. A wide-source rule and a wide-destination rule in the same tree cross: every split on one
+    /// field copies the other rule into both halves, which is what blows firewall sets up to millions of leaf
+    /// entries. Apart they do not. Leaf entries come back as indices into <paramref name="rules"/>.
+    /// </summary>
+    private static (SplitTree[] Trees, int[] LeafRules, int Depth) BuildTrees(FiveTupleRule[] rules, bool isIPv6, HyperSplitOptions options)
+    {
+        var groups = new List<int>[4];
+        for (var g = 0; g < groups.Length; g++) groups[g] = [];
+        for (var i = 0; i < rules.Length; i++)
+        {
+            if (rules[i].IsIPv6 != isIPv6) continue;
+            var group = options.SeparateWideRules ? (IsWide(rules[i].Source) ? 1 : 0) | (IsWide(rules[i].Destination) ? 2 : 0) : 0;
+            groups[group].Add(i);
+        }
+
+        var trees = new List<SplitTree>();
+        var leafRules = new List<int>();
+        var depth = 0;
+        foreach (var group in groups)
+        {
+            if (group.Count == 0) continue;
+            var lo = new ulong[group.Count * RuleSpace.Stride];
+            var hi = new ulong[group.Count * RuleSpace.Stride];
+            for (var i = 0; i < group.Count; i++) RuleSpace.WriteBox(rules[group[i]], lo, hi, i * RuleSpace.Stride);
+            var universeLo = new ulong[RuleSpace.Stride];
+            var universeHi = new ulong[RuleSpace.Stride];
+            RuleSpace.WriteUniverse(isIPv6, universeLo, universeHi);
+
+            var builder = new HyperSplitTreeBuilder(lo, hi, isIPv6 ? RuleSpace.IPv6Dimensions : RuleSpace.IPv4Dimensions, options.LeafSize, options.MaxDepth);
+            var (nodes, groupLeafRules) = builder.Build(universeLo, universeHi);
+            for (var n = 0; n < nodes.Length; n++)
+            {
+                if (nodes[n].IsLeaf) nodes[n].Child += leafRules.Count;
+            }
+            foreach (var rule in groupLeafRules) leafRules.Add(group[rule]);
+            trees.Add(new SplitTree(nodes, group[0]));
+            depth = Math.Max(depth, builder.Depth);
+        }
+        trees.Sort((a, b) => a.FirstRule.CompareTo(b.FirstRule));
+        return ([.. trees], [.. leafRules], depth);
+    }
+
+    /// <summary>EffiCuts' largeness: a prefix covering at least half the address bits' worth of space.</summary>
+    private static bool IsWide(AddressPrefix prefix) => prefix.Length <= prefix.AddressBits / 2;
+
+    public int Classify(in FiveTuple key)
+    {
+        Unsafe.SkipInit(out KeyVector vector);
+        RuleSpace.WriteKey(key, ref vector);
+        if (key.IsIPv6) return ClassifyIPv6(key, ref vector);
+
+        uint source = (uint)key.Source, destination = (uint)key.Destination;
+        uint sourcePort = key.SourcePort, destinationPort = key.DestinationPort, protocol = key.Protocol;
+        var best = int.MaxValue;
+        ref var leaves = ref MemoryMarshal.GetArrayDataReference(_leavesV4);
+        foreach (var tree in _treesV4)
+        {
+            // Trees are ordered by their first rule: once that is behind the best match, no later tree can win.
+            if (tree.FirstRule >= best) break;
+            var leaf = Descend(tree.Nodes, ref vector);
+            ref var entry = ref Unsafe.Add(ref leaves, leaf.Child);
+            for (var remaining = ~leaf.Field; remaining > 0 && entry.Rule < best; remaining--, entry = ref Unsafe.Add(ref entry, 1))
+            {
+                if (source - entry.SourceLow <= entry.SourceSpan
+                    && destination - entry.DestinationLow <= entry.DestinationSpan
+                    && destinationPort - entry.DestinationPortLow <= entry.DestinationPortSpan
+                    && sourcePort - entry.SourcePortLow <= entry.SourcePortSpan
+                    && protocol - entry.ProtocolLow <= entry.ProtocolSpan)
+                {
+                    best = entry.Rule;
+                    break;
+                }
+            }
+        }
+        return best == int.MaxValue ? -1 : best;
+    }
+
+    private int ClassifyIPv6(in FiveTuple key, ref KeyVector vector)
+    {
+        UInt128 source = key.Source, destination = key.Destination;
+        uint sourcePort = key.SourcePort, destinationPort = key.DestinationPort, protocol = key.Protocol;
+        var best = int.MaxValue;
+        ref var leaves = ref MemoryMarshal.GetArrayDataReference(_leavesV6);
+        foreach (var tree in _treesV6)
+        {
+            if (tree.FirstRule >= best) break;
+            var leaf = Descend(tree.Nodes, ref vector);
+            ref var entry = ref Unsafe.Add(ref leaves, leaf.Child);
+            for (var remaining = ~leaf.Field; remaining > 0 && entry.Rule < best; remaining--, entry = ref Unsafe.Add(ref entry, 1))
+            {
+                if (destinationPort - entry.DestinationPortLow <= entry.DestinationPortSpan
+                    && sourcePort - entry.SourcePortLow <= entry.SourcePortSpan
+                    && protocol - entry.ProtocolLow <= entry.ProtocolSpan
+                    && source - entry.SourceLow <= entry.SourceSpan
+                    && destination - entry.DestinationLow <= entry.DestinationSpan)
+                {
+                    best = entry.Rule;
+                    break;
+                }
+            }
+        }
+        return best == int.MaxValue ? -1 : best;
+    }
+
+    private readonly record struct SplitTree(SplitNode[] Nodes, int FirstRule);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static SplitNode Descend(SplitNode[] nodes, ref KeyVector vector)
+    {
+        ref var first = ref MemoryMarshal.GetArrayDataReference(nodes);
+        var node = first;
+        while (node.Field >= 0)
+        {
+            var index = node.Child + (Unsafe.Add(ref vector[0], node.Field) > node.Threshold ? 1 : 0);
+            node = Unsafe.Add(ref first, index);
+        }
+        return node;
+    }
+
+    /// <summary>An IPv4 candidate rule in a leaf, as (low, high - low) per field so each test is one subtract and compare.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct LeafEntryV4
+    {
+        public int Rule;
+        public uint SourceLow;
+        public uint SourceSpan;
+        public uint DestinationLow;
+        public uint DestinationSpan;
+        public ushort SourcePortLow;
+        public ushort SourcePortSpan;
+        public ushort DestinationPortLow;
+        public ushort DestinationPortSpan;
+        public byte ProtocolLow;
+        public byte ProtocolSpan;
+
+        public static LeafEntryV4 From(int index, in FiveTupleRule rule)
+        {
+            var (protocolLow, protocolHigh) = rule.Protocol is { } p ? (p, p) : ((byte)0, byte.MaxValue);
+            return new LeafEntryV4
+            {
+                Rule = index,
+                SourceLow = (uint)rule.Source.First,
+                SourceSpan = (uint)(rule.Source.Last - rule.Source.First),
+                DestinationLow = (uint)rule.Destination.First,
+                DestinationSpan = (uint)(rule.Destination.Last - rule.Destination.First),
+                SourcePortLow = rule.SourcePorts.Low,
+                SourcePortSpan = (ushort)(rule.SourcePorts.High - rule.SourcePorts.Low),
+                DestinationPortLow = rule.DestinationPorts.Low,
+                DestinationPortSpan = (ushort)(rule.DestinationPorts.High - rule.DestinationPorts.Low),
+                ProtocolLow = protocolLow,
+                ProtocolSpan = (byte)(protocolHigh - protocolLow),
+            };
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct LeafEntryV6
+    {
+        public UInt128 SourceLow;
+        public UInt128 SourceSpan;
+        public UInt128 DestinationLow;
+        public UInt128 DestinationSpan;
+        public int Rule;
+        public ushort SourcePortLow;
+        public ushort SourcePortSpan;
+        public ushort DestinationPortLow;
+        public ushort DestinationPortSpan;
+        public byte ProtocolLow;
+        public byte ProtocolSpan;
+
+        public static LeafEntryV6 From(int index, in FiveTupleRule rule)
+        {
+            var (protocolLow, protocolHigh) = rule.Protocol is { } p ? (p, p) : ((byte)0, byte.MaxValue);
+            return new LeafEntryV6
+            {
+                Rule = index,
+                SourceLow = rule.Source.First,
+                SourceSpan = rule.Source.Last - rule.Source.First,
+                DestinationLow = rule.Destination.First,
+                DestinationSpan = rule.Destination.Last - rule.Destination.First,
+                SourcePortLow = rule.SourcePorts.Low,
+                SourcePortSpan = (ushort)(rule.SourcePorts.High - rule.SourcePorts.Low),
+                DestinationPortLow = rule.DestinationPorts.Low,
+                DestinationPortSpan = (ushort)(rule.DestinationPorts.High - rule.DestinationPorts.Low),
+                ProtocolLow = protocolLow,
+                ProtocolSpan = (byte)(protocolHigh - protocolLow),
+            };
+        }
+    }
+}
+
+/// <summary>Build parameters of <see cref="HyperSplitClassifier"/>.</summary>
+public sealed record HyperSplitOptions
+{
+    public static HyperSplitOptions Default { get; } = new();
+
+    /// <summary>A node with at most this many candidate rules becomes a leaf scanned in order.</summary>
+    public int LeafSize { get; init; } = 8;
+
+    /// <summary>Depth at which a node becomes a leaf whatever its size (a bound on lookup cost and build recursion).</summary>
+    public int MaxDepth { get; init; } = 96;
+
+    /// <summary>Build separate trees for rules with wide and narrow source/destination prefixes (see the class remarks).</summary>
+    public bool SeparateWideRules { get; init; } = true;
+
+    internal void Validate()
+    {
+        if (LeafSize < 1) throw new ArgumentOutOfRangeException(nameof(LeafSize), LeafSize, "LeafSize must be at least 1");
+        if (MaxDepth is < 1 or > 512) throw new ArgumentOutOfRangeException(nameof(MaxDepth), MaxDepth, "MaxDepth must be 1..512");
+    }
+}
+
+/// <summary>Size of a built <see cref="HyperSplitClassifier"/>: both families' trees together.</summary>
+public readonly record struct HyperSplitStatistics(int Trees, long Nodes, int LeafEntries, int MaxDepth, long MemoryBytes, TimeSpan BuildTime);
