@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what XdpNet needs on Debian 12 (as root), only what is missing.
 set -euo pipefail
-pkgs=(clang llvm python3 iputils-ping libxdp-dev libbpf-dev iproute2 iperf3 ethtool gcc libc6-dev linux-libc-dev tcpdump procps sysstat)
+pkgs=(clang llvm python3 iputils-ping libxdp-dev libbpf-dev iproute2 iperf3 ethtool gcc libc6-dev linux-libc-dev tcpdump procps sysstat nftables)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

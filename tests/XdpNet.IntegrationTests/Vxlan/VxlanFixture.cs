@@ -4,9 +4,9 @@ namespace XdpNet.IntegrationTests.Vxlan;
 /// One <see cref="VxlanTopology"/> shared by every test of a class (building it and starting xdpnet costs seconds),
 /// created on first use so that a class whose tests are all skipped (not root) builds nothing.
 /// </summary>
-public abstract class VxlanFixture(UnderlayFamily family, VtepKind a, VtepKind b) : IDisposable
+public abstract class VxlanFixture(UnderlayFamily family, VtepKind a, VtepKind b, bool gbp = false) : IDisposable
 {
-    private readonly Lazy<VxlanTopology> _topology = new(() => VxlanTopology.Create(family, a, b));
+    private readonly Lazy<VxlanTopology> _topology = new(() => VxlanTopology.Create(family, a, b, gbp));
 
     public VxlanTopology Topology => _topology.Value;
 

@@ -75,6 +75,11 @@ public sealed class VxlanTopology : IDisposable
     }
 
     public UnderlayFamily Family { get; }
+    /// <summary>VXLAN-GBP on every VTEP.</summary>
+    public bool Gbp { get; private init; }
+
+    /// <summary>The Group Policy ID xdpnet sends for a container's frames with GBP: 0x1000 + its number.</summary>
+    public static int GroupPolicyId(Container c) => 0x1000 + c.Number;
     public VtepKind KindA { get; }
     public VtepKind KindB { get; }
     public NetNs A { get; }
@@ -121,7 +126,9 @@ public sealed class VxlanTopology : IDisposable
     /// Builds the namespaces, the underlay and the four containers, configures each host's VTEP and, for xdpnet
     /// hosts, starts <c>xdpnet run</c> and waits until it is ready.
     /// </summary>
-    public static VxlanTopology Create(UnderlayFamily family, VtepKind a, VtepKind b)
+    /// <param name="gbp">VXLAN-GBP on every VTEP: the kernel's <c>gbp</c> option; xdpnet's <c>Vxlan:Gbp</c> with Group
+    /// Policy ID <see cref="GroupPolicyId"/> for each local container.</param>
+    public static VxlanTopology Create(UnderlayFamily family, VtepKind a, VtepKind b, bool gbp = false)
     {
         NetNs? na = null, nb = null, nu = null;
         VxlanTopology? t = null;
@@ -130,7 +137,7 @@ public sealed class VxlanTopology : IDisposable
             na = NetNs.Create("vx-a");
             nb = NetNs.Create("vx-b");
             nu = NetNs.Create("vx-ul");
-            t = new VxlanTopology(family, a, b, na, nb, nu);
+            t = new VxlanTopology(family, a, b, na, nb, nu) { Gbp = gbp };
             t.BuildUnderlay();
             t.AddContainer(1, 'a', 42);
             t.AddContainer(2, 'b', 42);
@@ -222,8 +229,9 @@ public sealed class VxlanTopology : IDisposable
         {
             var vx = KernelVxlanDevice(vni);
             var br = KernelBridge(vni);
-            ns.ExecChecked("ip", "link", "add", vx, "type", "vxlan", "id", vni.ToString(CultureInfo.InvariantCulture),
-                "dstport", Port.ToString(CultureInfo.InvariantCulture), "local", Vtep(host), "dev", Uplink(host));
+            string[] link = ["link", "add", vx, "type", "vxlan", "id", vni.ToString(CultureInfo.InvariantCulture),
+                "dstport", Port.ToString(CultureInfo.InvariantCulture), "local", Vtep(host), "dev", Uplink(host)];
+            ns.ExecChecked("ip", Gbp ? [.. link, "gbp"] : link);
             ns.ExecChecked("ip", "link", "add", br, "type", "bridge", "mcast_snooping", "0");
             // The bridge itself is no endpoint: without IPv6 it sends no router solicitations into the segment.
             ns.ExecChecked("sysctl", "-qw", $"net.ipv6.conf.{br}.disable_ipv6=1");
@@ -258,7 +266,12 @@ public sealed class VxlanTopology : IDisposable
             {
                 if (c.Host == host && c.Vni == vni) members.Add(c.HostSide);
             }
-            segments.Add(new { Vni = vni, Interfaces = members, Learning = true, Flood = new[] { Vtep(other) } });
+            var groupPolicy = new Dictionary<string, int>();
+            foreach (var c in _containers)
+            {
+                if (c.Host == host && c.Vni == vni && Gbp) groupPolicy[c.HostSide] = GroupPolicyId(c);
+            }
+            segments.Add(new { Vni = vni, Interfaces = members, Learning = true, Flood = new[] { Vtep(other) }, GroupPolicy = groupPolicy });
         }
         var config = new
         {
@@ -267,7 +280,7 @@ public sealed class VxlanTopology : IDisposable
             // Frames: at least sockets x (Fill + Tx) for three interfaces.
             Umem = new { FrameSize = 4096, Frames = 8192, Headroom = 256 },
             Rings = new { Rx = 1024, Tx = 1024, Fill = 1024, Completion = 1024, Batch = 64 },
-            Vxlan = new { Vtep = Vtep(host), Port, Segments = segments },
+            Vxlan = new { Vtep = Vtep(host), Port, Gbp, Segments = segments },
             Stats = new { Socket = StatsSocket(host) },
         };
         var path = Path.Combine(_directory, $"host-{host}.json");
