@@ -64,7 +64,8 @@ public unsafe struct VxlanStage
 
         if (destination.IsMulticast) return Flood(ref packet, tables, segment, toRemotes: true, forwarding);
         if (tables.TryGetStatic(vni, destination, out var vtep)) return Encapsulate(ref packet, tables, segment, vtep, forwarding);
-        if (Learned.TryLookup(vni, destination.Value, now, out var local, out var remote))
+        // A local entry counts only while its interface is still a member of this segment (a reload may have moved it).
+        if (Learned.TryLookup(vni, destination.Value, now, out var local, out var remote) && (local < 0 || tables.SegmentOf(local) == segmentIndex))
         {
             if (local < 0) return Encapsulate(ref packet, tables, segment, remote, forwarding);
             // A bridge never sends a frame back out of the port it came in on.
@@ -110,7 +111,7 @@ public unsafe struct VxlanStage
         {
             if (--remaining == 0) return Encapsulate(ref packet, tables, segment, vtep, forwarding);
             if (!TryCopy(emitter, in packet, out var copy)) continue;
-            var verdict = Encapsulate(ref copy, tables, segment, vtep, forwarding);
+            var verdict = Encapsulate(ref copy, tables, segment, vtep, forwarding, replyTooBig: false);
             emitter!.Complete(ref copy, verdict);
         }
         return packet.Drop(DropReason.NoFloodTarget); // not reached: the last target returns above
@@ -129,7 +130,9 @@ public unsafe struct VxlanStage
     }
 
     /// <summary>Prepends outer Ethernet, IP, UDP and VXLAN headers and sends the frame towards <paramref name="vtep"/>.</summary>
-    private Verdict Encapsulate(ref PacketContext packet, VxlanTables tables, VxlanSegment segment, VtepAddress vtep, ForwardingTables forwarding)
+    /// <param name="replyTooBig">Answer a frame too big for the underlay with ICMP (false for flood copies: the sender
+    /// gets one error per frame, from the original, not one per VTEP).</param>
+    private Verdict Encapsulate(ref PacketContext packet, VxlanTables tables, VxlanSegment segment, VtepAddress vtep, ForwardingTables forwarding, bool replyTooBig = true)
     {
         var settings = tables.Settings;
         var reason = forwarding.ResolveNextHop(vtep.Value, vtep.IsIpv6, settings.UplinkInterface, out var egress, out var nextHop);
@@ -139,7 +142,7 @@ public unsafe struct VxlanStage
         // The outer IP packet is the inner frame plus everything but the outer Ethernet header.
         if (packet.Length + overhead - EthernetFrame.HeaderLength > egressInterface.Mtu)
         {
-            return TooBig(ref packet, egressInterface.Mtu - overhead);
+            return TooBig(ref packet, egressInterface.Mtu - overhead, replyTooBig);
         }
 
         var hash = FlowHash(new ReadOnlySpan<byte>(packet.Data, packet.Length));
@@ -215,10 +218,10 @@ public unsafe struct VxlanStage
     /// The frame would not fit the underlay once encapsulated: it is not sent broken. The sender learns the MTU it can
     /// use through ICMP (so TCP lowers its segment size); when no error may be sent, the frame is just dropped.
     /// </summary>
-    private Verdict TooBig(ref PacketContext packet, int usableMtu)
+    private Verdict TooBig(ref PacketContext packet, int usableMtu, bool reply)
     {
         Counters.TooBig++;
-        if (!PacketTooBig.TryBuild(ref packet, usableMtu)) return packet.Drop(DropReason.TooBig);
+        if (!reply || !PacketTooBig.TryBuild(ref packet, usableMtu)) return packet.Drop(DropReason.TooBig);
         Counters.IcmpTooBigSent++;
         return Verdict.Tx;
     }
@@ -344,7 +347,7 @@ public unsafe struct VxlanStage
 
         if (destination.IsMulticast) return Flood(ref packet, tables, segment, toRemotes: false, forwarding);
         if (tables.TryGetStatic(vni, destination, out _)) return packet.Drop(DropReason.VxlanSplitHorizon);
-        if (Learned.TryLookup(vni, destination.Value, now, out var local, out _))
+        if (Learned.TryLookup(vni, destination.Value, now, out var local, out _) && (local < 0 || tables.SegmentOf(local) == segmentIndex))
         {
             return local >= 0 ? packet.Transmit(local) : packet.Drop(DropReason.VxlanSplitHorizon);
         }

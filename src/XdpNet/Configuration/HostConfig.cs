@@ -14,6 +14,8 @@ public sealed class HostConfig
     public List<RouteConfig> Routes { get; set; } = [];
     public IlaConfig Ila { get; set; } = new();
     public VxlanConfig Vxlan { get; set; } = new();
+    public List<EndpointConfig> Endpoints { get; set; } = [];
+    public PolicyConfig Policy { get; set; } = new();
     public StatsConfig Stats { get; set; } = new();
 }
 
@@ -155,7 +157,7 @@ public sealed class VxlanConfig
     public int Ttl { get; set; } = 64;
     /// <summary>Learned FDB entries expire after this many seconds without traffic.</summary>
     public int AgeingSeconds { get; set; } = 300;
-    /// <summary>Capacity of the learned FDB (all segments).</summary>
+    /// <summary>Capacity of the learned FDB (all segments), at most 1048576.</summary>
     public int MaxLearned { get; set; } = 65536;
     /// <summary>VXLAN-GBP: send each member's Group Policy ID and read the sender's on receipt (the kernel's <c>gbp</c>).</summary>
     public bool Gbp { get; set; }
@@ -182,4 +184,40 @@ public sealed class VxlanFdbConfig
 {
     public string Mac { get; set; } = "";
     public string Vtep { get; set; } = "";
+}
+
+/// <summary>A local endpoint (container): its addresses, the interface it is behind, and the labels policies select it by.</summary>
+public sealed class EndpointConfig
+{
+    public string Name { get; set; } = "";
+    /// <summary>Host end of the container's veth (an Interfaces entry with Role "local").</summary>
+    public string Interface { get; set; } = "";
+    /// <summary>IPv4 and IPv6 addresses of the endpoint.</summary>
+    public List<string> Addresses { get; set; } = [];
+    /// <summary>
+    /// Labels as "key=value" strings, e.g. "app=web" or "k8s:app=web" (a list, not an object: configuration keys cannot
+    /// hold the ':' of Cilium's label sources).
+    /// </summary>
+    public List<string> Labels { get; set; } = [];
+}
+
+/// <summary>Network policy (Cilium's L3/L4 language) and connection tracking.</summary>
+public sealed class PolicyConfig
+{
+    /// <summary>Policy files or glob patterns (JSON or YAML), relative to the configuration file's directory.</summary>
+    public List<string> Files { get; set; } = [];
+    /// <summary>"default" (an endpoint is default-deny in a direction once a policy selects it there), "always", "never" (as Cilium's enable-policy).</summary>
+    public string Enforcement { get; set; } = "default";
+    public ConntrackConfig Conntrack { get; set; } = new();
+}
+
+public sealed class ConntrackConfig
+{
+    /// <summary>Flows tracked at most (all endpoints).</summary>
+    public int MaxEntries { get; set; } = 262144;
+    public int TcpSynSeconds { get; set; } = 60;
+    public int TcpEstablishedSeconds { get; set; } = 21600;
+    public int TcpClosingSeconds { get; set; } = 10;
+    public int UdpSeconds { get; set; } = 60;
+    public int IcmpSeconds { get; set; } = 30;
 }

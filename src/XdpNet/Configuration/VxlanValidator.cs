@@ -20,14 +20,21 @@ internal sealed class VxlanValidator : IConfigSectionValidator
         else if (vxlan.SourcePortMax < vxlan.SourcePortMin) context.Add("Vxlan:SourcePortMax", $"{vxlan.SourcePortMax} is below SourcePortMin {vxlan.SourcePortMin}");
         if (vxlan.Ttl is < 1 or > 255) context.Add("Vxlan:Ttl", $"{vxlan.Ttl} must be between 1 and 255");
         if (vxlan.AgeingSeconds < 1) context.Add("Vxlan:AgeingSeconds", $"{vxlan.AgeingSeconds} must be at least 1");
-        if (vxlan.MaxLearned is < 1 or > 16_777_216) context.Add("Vxlan:MaxLearned", $"{vxlan.MaxLearned} must be between 1 and 16777216");
+        if (vxlan.MaxLearned is < 1 or > MaxLearnedLimit) context.Add("Vxlan:MaxLearned", $"{vxlan.MaxLearned} must be between 1 and {MaxLearnedLimit} (each entry takes two 48-byte slots)");
         if (vxlan.Segments.Count == 0) return;
 
         AddressFamily? family = null;
+        IPAddress? own = null;
         if (string.IsNullOrWhiteSpace(vxlan.Vtep)) context.Add("Vxlan:Vtep", "this host's VTEP address is required when segments are configured");
         else if (!IsUsable(vxlan.Vtep, out var vtep))
             context.Add("Vxlan:Vtep", $"'{vxlan.Vtep}' is not an IPv4 or global IPv6 address");
-        else family = vtep.AddressFamily;
+        else if (UnicastProblem(vtep) is { } problem)
+            context.Add("Vxlan:Vtep", $"'{vxlan.Vtep}' is {problem}; a VTEP needs a unicast address of the uplink");
+        else
+        {
+            family = vtep.AddressFamily;
+            own = vtep;
+        }
 
         var uplinks = config.Interfaces.FindAll(i => i.Role == "uplink");
         if (uplinks.Count != 1)
@@ -51,7 +58,7 @@ internal sealed class VxlanValidator : IConfigSectionValidator
                 else if (iface.Role != "local") context.Add($"{key}:Interfaces:{m}", $"'{name}' has Role '{iface.Role}'; segment members are 'local' interfaces (container veths)");
                 else if (!memberOf.TryAdd(name, s)) context.Add($"{key}:Interfaces:{m}", $"'{name}' is already a member of segment {memberOf[name]} (an interface belongs to one segment)");
             }
-            for (var f = 0; f < segment.Flood.Count; f++) Vtep(context, $"{key}:Flood:{f}", segment.Flood[f], family);
+            for (var f = 0; f < segment.Flood.Count; f++) Vtep(context, $"{key}:Flood:{f}", segment.Flood[f], family, own);
 
             var macs = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             for (var e = 0; e < segment.Fdb.Count; e++)
@@ -64,7 +71,7 @@ internal sealed class VxlanValidator : IConfigSectionValidator
                     context.Add($"{ekey}:Mac", $"'{entry.Mac}' is a multicast or zero address; flooding is configured with Flood");
                 else if (!macs.Add(Convert.ToHexString(mac)))
                     context.Add($"{ekey}:Mac", $"'{entry.Mac}' has another entry in this segment");
-                Vtep(context, $"{ekey}:Vtep", entry.Vtep, family);
+                Vtep(context, $"{ekey}:Vtep", entry.Vtep, family, own);
             }
             foreach (var (name, id) in segment.GroupPolicy)
             {
@@ -79,7 +86,28 @@ internal sealed class VxlanValidator : IConfigSectionValidator
         IPAddress.TryParse(text, out address)
         && (address.AddressFamily == AddressFamily.InterNetwork || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId == 0 && !address.IsIPv6LinkLocal));
 
-    private static void Vtep(ValidationContext context, string key, string text, AddressFamily? family)
+    /// <summary>Learned entries take two slots of about 48 bytes each: the limit keeps the table near 100 MB.</summary>
+    internal const int MaxLearnedLimit = 1_048_576;
+
+    /// <summary>Why an address cannot be a tunnel endpoint (unspecified, broadcast, multicast, loopback), or null.</summary>
+    private static string? UnicastProblem(IPAddress address)
+    {
+        var bytes = address.GetAddressBytes();
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            if (address.Equals(IPAddress.Any)) return "the unspecified address";
+            if (address.Equals(IPAddress.Broadcast)) return "the broadcast address";
+            if (bytes[0] >= 224) return "a multicast or reserved address";
+            if (bytes[0] == 127) return "a loopback address";
+            return null;
+        }
+        if (address.Equals(IPAddress.IPv6Any)) return "the unspecified address";
+        if (bytes[0] == 0xFF) return "a multicast address";
+        if (address.Equals(IPAddress.IPv6Loopback)) return "the loopback address";
+        return null;
+    }
+
+    private static void Vtep(ValidationContext context, string key, string text, AddressFamily? family, IPAddress? own)
     {
         if (!IsUsable(text, out var address))
         {
@@ -88,8 +116,9 @@ internal sealed class VxlanValidator : IConfigSectionValidator
         }
         if (family is { } f && address.AddressFamily != f)
             context.Add(key, $"'{text}' is not of the underlay's family (Vxlan:Vtep is {(f == AddressFamily.InterNetwork ? "IPv4" : "IPv6")})");
-        var bytes = address.GetAddressBytes();
-        if (address.AddressFamily == AddressFamily.InterNetwork ? bytes[0] >= 224 : bytes[0] == 0xFF)
-            context.Add(key, $"'{text}' is a multicast address; head-end replication sends unicast copies to each VTEP");
+        if (UnicastProblem(address) is { } problem)
+            context.Add(key, $"'{text}' is {problem}; head-end replication sends unicast copies to each remote VTEP");
+        else if (own is not null && address.Equals(own))
+            context.Add(key, $"'{text}' is this host's own VTEP (Vxlan:Vtep); list remote VTEPs only");
     }
 }

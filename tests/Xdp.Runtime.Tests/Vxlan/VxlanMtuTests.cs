@@ -15,6 +15,26 @@ namespace Xdp.Runtime.Tests.Vxlan;
 public class VxlanMtuTests
 {
     /// <summary>| c1 -> R1 | IPv4 C1 -> R1 | UDP | of exactly <paramref name="frameLength"/> bytes.</summary>
+    // | c1 -> unknown MAC | IPv4 1451 bytes (frame 1465) | flooded to c2, B and C | one ICMP back to c1, not one per VTEP
+    [Fact]
+    public void AFloodedFrameTooBigGetsOneErrorNotOnePerVtep()
+    {
+        var rig = new VxlanRig(uplinkMtu: 1500);
+        var emitter = new RecordingEmitter();
+        var frame = Inner("02:00:00:00:ee:01", payload: 1465 - 42);
+        var result = rig.Run(frame, C1, emitter);
+
+        Assert.Equal(Verdict.Tx, result.Verdict); // the original became the error, back to c1
+        Assert.Equal(C1, result.Egress);
+        Assert.Equal(3, result.Bytes[34]);
+        Assert.Equal(2, rig.Counters.TooBig);
+        Assert.Equal(1, rig.Counters.IcmpTooBigSent);
+        // The copy for c2 (a member, no underlay) is delivered; the copy for VTEP B is dropped as too big.
+        Assert.Contains(emitter.Copies, c => c.Verdict == Verdict.Tx && c.Egress == C2);
+        Assert.Contains(emitter.Copies, c => c.Verdict == Verdict.Drop && c.Reason == DropReason.TooBig);
+        Assert.DoesNotContain(emitter.Copies, c => c.Verdict == Verdict.Tx && c.Egress == C1);
+    }
+
     private static byte[] V4Frame(int frameLength) => Inner(R1Mac, payload: frameLength - 42);
 
     private static byte[] V6Frame(int frameLength) =>
