@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Xdp.Runtime.Wire;
 
@@ -15,6 +16,7 @@ public readonly struct ConntrackPacket
     /// <summary>RFC 792 / RFC 1812 section 4.3.2.3: an error quotes the IP header and at least the first 8 octets of its data.</summary>
     private const int QuotedTransportBytes = 8;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ConntrackPacket(in FlowTuple tuple, ConntrackPacketKind kind, int length, TcpHeader.Flag tcpFlags = TcpHeader.Flag.None,
         byte icmpType = 0, byte icmpCode = 0, in FlowTuple quoted = default)
     {
@@ -44,65 +46,28 @@ public readonly struct ConntrackPacket
     /// </summary>
     public static bool TryParseIpv4(Span<byte> packet, out ConntrackPacket parsed)
     {
+        // One place builds the value: keeps the method small enough for the JIT to inline the header views.
         parsed = default;
         if (!Ipv4Header.TryCreate(packet, out var ip)) return false;
         var protocol = ip.Protocol;
-        var length = ip.TotalLength;
+        var kind = ConntrackPacketKind.Other;
+        ushort sourcePort = 0, destinationPort = 0;
+        var flags = TcpHeader.Flag.None;
+        byte icmpType = 0, icmpCode = 0;
+        FlowTuple quoted = default;
         // RFC 791 section 3.2: only the first fragment carries the transport header.
-        if (ip.FragmentOffset != 0)
+        if (ip.FragmentOffset == 0)
         {
-            parsed = new(FlowTuple.Ipv4(ip.SourceAddress, ip.DestinationAddress, protocol, 0, 0), ConntrackPacketKind.Other, length);
-            return true;
+            var l4 = ip.Payload;
+            if (!TryReadTransport(l4, protocol, IpProtocol.Icmp, ref kind, ref sourcePort, ref destinationPort, ref flags, ref icmpType, ref icmpCode)) return false;
+            if (kind == ConntrackPacketKind.IcmpError && !TryReadQuotedIpv4(l4.Slice(Icmpv4Header.HeaderLength), out quoted))
+            {
+                kind = ConntrackPacketKind.IcmpErrorUnreadableQuote;
+            }
         }
-        var l4 = ip.Payload;
-        switch (protocol)
-        {
-            case IpProtocol.Tcp:
-            {
-                if (!TcpHeader.TryCreate(l4, out var tcp)) return false;
-                parsed = new(FlowTuple.Ipv4(ip.SourceAddress, ip.DestinationAddress, protocol, tcp.SourcePort, tcp.DestinationPort),
-                    ConntrackPacketKind.Tcp, length, tcp.Flags);
-                return true;
-            }
-            case IpProtocol.Udp:
-            {
-                if (!UdpHeader.TryCreate(l4, out var udp)) return false;
-                parsed = new(FlowTuple.Ipv4(ip.SourceAddress, ip.DestinationAddress, protocol, udp.SourcePort, udp.DestinationPort),
-                    ConntrackPacketKind.Udp, length);
-                return true;
-            }
-            case IpProtocol.Icmp:
-            {
-                if (!Icmpv4Header.TryCreate(l4, out var icmp)) return false;
-                var type = icmp.Type;
-                var code = icmp.Code;
-                switch (type)
-                {
-                    case Icmpv4Header.TypeEchoRequest:
-                    case Icmpv4Header.TypeEchoReply:
-                        var id = icmp.Identifier;
-                        parsed = new(FlowTuple.Ipv4(ip.SourceAddress, ip.DestinationAddress, protocol, id, id),
-                            type == Icmpv4Header.TypeEchoRequest ? ConntrackPacketKind.EchoRequest : ConntrackPacketKind.EchoReply,
-                            length, icmpType: type, icmpCode: code);
-                        return true;
-                    case Icmpv4Header.TypeDestinationUnreachable:
-                    case Icmpv4Header.TypeTimeExceeded:
-                    case Icmpv4Header.TypeParameterProblem:
-                        var tuple = FlowTuple.Ipv4(ip.SourceAddress, ip.DestinationAddress, protocol, 0, 0);
-                        parsed = TryReadQuotedIpv4(icmp.Payload, out var quoted)
-                            ? new(tuple, ConntrackPacketKind.IcmpError, length, icmpType: type, icmpCode: code, quoted: quoted)
-                            : new(tuple, ConntrackPacketKind.IcmpErrorUnreadableQuote, length, icmpType: type, icmpCode: code);
-                        return true;
-                    default:
-                        parsed = new(FlowTuple.Ipv4(ip.SourceAddress, ip.DestinationAddress, protocol, 0, 0), ConntrackPacketKind.Other,
-                            length, icmpType: type, icmpCode: code);
-                        return true;
-                }
-            }
-            default:
-                parsed = new(FlowTuple.Ipv4(ip.SourceAddress, ip.DestinationAddress, protocol, 0, 0), ConntrackPacketKind.Other, length);
-                return true;
-        }
+        parsed = new(FlowTuple.Ipv4(ip.SourceAddress, ip.DestinationAddress, protocol, sourcePort, destinationPort), kind, ip.TotalLength,
+            flags, icmpType, icmpCode, quoted);
+        return true;
     }
 
     /// <summary>
@@ -114,79 +79,91 @@ public readonly struct ConntrackPacket
     {
         parsed = default;
         if (!Ipv6Header.TryCreate(packet, out var ip)) return false;
-        var source = ip.SourceAddress;
-        var destination = ip.DestinationAddress;
-        var length = ip.TotalLength;
         var bytes = ip.PacketBytes;
         var chain = Ipv6ExtensionWalker.Walk(bytes);
+        var protocol = chain.Protocol;
+        var kind = ConntrackPacketKind.Other;
+        ushort sourcePort = 0, destinationPort = 0;
+        var flags = TcpHeader.Flag.None;
+        byte icmpType = 0, icmpCode = 0;
+        FlowTuple quoted = default;
         switch (chain.Status)
         {
             case Ipv6ChainStatus.Transport:
+                var l4 = bytes.Slice(chain.Offset);
+                if (!TryReadTransport(l4, protocol, IpProtocol.Icmpv6, ref kind, ref sourcePort, ref destinationPort, ref flags, ref icmpType, ref icmpCode)) return false;
+                if (kind == ConntrackPacketKind.IcmpError && !TryReadQuotedIpv6(l4.Slice(Icmpv6Header.HeaderLength), out quoted))
+                {
+                    kind = ConntrackPacketKind.IcmpErrorUnreadableQuote;
+                }
                 break;
             case Ipv6ChainStatus.NonFirstFragment:
             case Ipv6ChainStatus.NoNextHeader:
-                parsed = new(FlowTuple.Ipv6(source, destination, chain.Protocol, 0, 0), ConntrackPacketKind.Other, length);
-                return true;
+                break;
             default:
                 return false;
         }
-        var protocol = chain.Protocol;
-        var l4 = bytes.Slice(chain.Offset);
+        parsed = new(FlowTuple.Ipv6(ip.SourceAddress, ip.DestinationAddress, protocol, sourcePort, destinationPort), kind, ip.TotalLength,
+            flags, icmpType, icmpCode, quoted);
+        return true;
+    }
+
+    /// <summary>
+    /// Ports and flags of a TCP/UDP header, identifier of an echo, type of an ICMP message (<paramref name="icmp"/>
+    /// is the family's ICMP protocol number). False when the header is truncated or malformed.
+    /// </summary>
+    private static bool TryReadTransport(Span<byte> l4, byte protocol, byte icmp, ref ConntrackPacketKind kind, ref ushort sourcePort,
+        ref ushort destinationPort, ref TcpHeader.Flag flags, ref byte icmpType, ref byte icmpCode)
+    {
         switch (protocol)
         {
             case IpProtocol.Tcp:
-            {
                 if (!TcpHeader.TryCreate(l4, out var tcp)) return false;
-                parsed = new(FlowTuple.Ipv6(source, destination, protocol, tcp.SourcePort, tcp.DestinationPort),
-                    ConntrackPacketKind.Tcp, length, tcp.Flags);
+                kind = ConntrackPacketKind.Tcp;
+                sourcePort = tcp.SourcePort;
+                destinationPort = tcp.DestinationPort;
+                flags = tcp.Flags;
                 return true;
-            }
             case IpProtocol.Udp:
-            {
                 if (!UdpHeader.TryCreate(l4, out var udp)) return false;
-                parsed = new(FlowTuple.Ipv6(source, destination, protocol, udp.SourcePort, udp.DestinationPort),
-                    ConntrackPacketKind.Udp, length);
-                return true;
-            }
-            case IpProtocol.Icmpv6:
-            {
-                if (!Icmpv6Header.TryCreate(l4, out var icmp)) return false;
-                var type = icmp.Type;
-                var code = icmp.Code;
-                switch (type)
-                {
-                    case Icmpv6Header.TypeEchoRequest:
-                    case Icmpv6Header.TypeEchoReply:
-                        var id = icmp.Identifier;
-                        parsed = new(FlowTuple.Ipv6(source, destination, protocol, id, id),
-                            type == Icmpv6Header.TypeEchoRequest ? ConntrackPacketKind.EchoRequest : ConntrackPacketKind.EchoReply,
-                            length, icmpType: type, icmpCode: code);
-                        return true;
-                    case Icmpv6Header.TypeDestinationUnreachable:
-                    case Icmpv6Header.TypePacketTooBig:
-                    case Icmpv6Header.TypeTimeExceeded:
-                    case Icmpv6Header.TypeParameterProblem:
-                        var tuple = FlowTuple.Ipv6(source, destination, protocol, 0, 0);
-                        parsed = TryReadQuotedIpv6(icmp.Body, out var quoted)
-                            ? new(tuple, ConntrackPacketKind.IcmpError, length, icmpType: type, icmpCode: code, quoted: quoted)
-                            : new(tuple, ConntrackPacketKind.IcmpErrorUnreadableQuote, length, icmpType: type, icmpCode: code);
-                        return true;
-                    default:
-                        parsed = new(FlowTuple.Ipv6(source, destination, protocol, 0, 0), ConntrackPacketKind.Other, length,
-                            icmpType: type, icmpCode: code);
-                        return true;
-                }
-            }
-            default:
-                parsed = new(FlowTuple.Ipv6(source, destination, protocol, 0, 0), ConntrackPacketKind.Other, length);
+                kind = ConntrackPacketKind.Udp;
+                sourcePort = udp.SourcePort;
+                destinationPort = udp.DestinationPort;
                 return true;
         }
+        if (protocol != icmp) return true;
+        // ICMP and ICMPv6 share the layout of type, code, checksum, identifier (RFC 792, RFC 4443 section 4.1).
+        if (!Icmpv4Header.TryCreate(l4, out var message)) return false;
+        icmpType = message.Type;
+        icmpCode = message.Code;
+        kind = IcmpKind(icmpType, icmp == IpProtocol.Icmpv6);
+        if (kind is ConntrackPacketKind.EchoRequest or ConntrackPacketKind.EchoReply) sourcePort = destinationPort = message.Identifier;
+        return true;
     }
+
+    private static ConntrackPacketKind IcmpKind(byte type, bool isV6) => isV6
+        ? type switch
+        {
+            Icmpv6Header.TypeEchoRequest => ConntrackPacketKind.EchoRequest,
+            Icmpv6Header.TypeEchoReply => ConntrackPacketKind.EchoReply,
+            Icmpv6Header.TypeDestinationUnreachable or Icmpv6Header.TypePacketTooBig or Icmpv6Header.TypeTimeExceeded
+                or Icmpv6Header.TypeParameterProblem => ConntrackPacketKind.IcmpError,
+            _ => ConntrackPacketKind.Other,
+        }
+        : type switch
+        {
+            Icmpv4Header.TypeEchoRequest => ConntrackPacketKind.EchoRequest,
+            Icmpv4Header.TypeEchoReply => ConntrackPacketKind.EchoReply,
+            Icmpv4Header.TypeDestinationUnreachable or Icmpv4Header.TypeTimeExceeded or Icmpv4Header.TypeParameterProblem
+                => ConntrackPacketKind.IcmpError,
+            _ => ConntrackPacketKind.Other,
+        };
 
     /// <summary>
     /// The tuple of the IPv4 packet an ICMP error quotes (RFC 792: its IP header and 64 bits of its data). The quote
     /// is usually cut short, so its Total Length is not checked against the bytes present.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static bool TryReadQuotedIpv4(ReadOnlySpan<byte> quote, out FlowTuple tuple)
     {
         tuple = default;
@@ -207,6 +184,7 @@ public readonly struct ConntrackPacket
     /// The tuple of the IPv6 packet an ICMPv6 error quotes (RFC 4443 section 2.4 (c): as much of it as fits),
     /// extension headers walked within the quote.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static bool TryReadQuotedIpv6(ReadOnlySpan<byte> quote, out FlowTuple tuple)
     {
         tuple = default;
