@@ -76,23 +76,47 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
     }
 
     /// <summary>
-    /// One family's rules, partitioned by how wide their source and destination prefixes are (EffiCuts' separable
-    /// trees: Vamanan, Voskuilen, Vijaykumar, SIGCOMM 2010), one tree per non-empty group, ordered by the group's
-    /// first rule. A wide-source rule and a wide-destination rule in the same tree cross: every split on one
-    /// field copies the other rule into both halves, which is what blows firewall sets up to millions of leaf
-    /// entries. Apart they do not. Leaf entries come back as indices into <paramref name="rules"/>.
+    /// One family's rules in as few trees as fit a memory budget. Rules with a wide source prefix and rules with a
+    /// wide destination prefix cross when they share a tree: every split on one field copies the other rule into
+    /// both halves, which on firewall sets grows the leaves to millions of entries. So, as EffiCuts' separable
+    /// trees (Vamanan, Voskuilen, Vijaykumar, SIGCOMM 2010), rules are grouped by which of their addresses are wide
+    /// and each group gets its own tree; but each extra tree is one more descent per packet, so the build first
+    /// tries one tree, then two (split on source or on destination width), each within
+    /// <see cref="HyperSplitOptions.LeafEntriesPerRule"/>, and only then the four groups without a bound.
+    /// Trees are ordered by their first rule. Leaf entries come back as indices into <paramref name="rules"/>.
     /// </summary>
     private static (SplitTree[] Trees, int[] LeafRules, int Depth) BuildTrees(FiveTupleRule[] rules, bool isIPv6, HyperSplitOptions options)
     {
-        var groups = new List<int>[4];
-        for (var g = 0; g < groups.Length; g++) groups[g] = [];
+        var family = new List<int>();
         for (var i = 0; i < rules.Length; i++)
         {
-            if (rules[i].IsIPv6 != isIPv6) continue;
-            var group = options.SeparateWideRules ? (IsWide(rules[i].Source) ? 1 : 0) | (IsWide(rules[i].Destination) ? 2 : 0) : 0;
-            groups[group].Add(i);
+            if (rules[i].IsIPv6 == isIPv6) family.Add(i);
         }
+        if (family.Count == 0) return ([], [], 0);
 
+        var budget = (long)options.LeafEntriesPerRule * family.Count + 1024;
+        Func<FiveTupleRule, int>[] plans = options.Separation switch
+        {
+            HyperSplitSeparation.Never => [_ => 0],
+            HyperSplitSeparation.Always => [FourGroups],
+            _ => [_ => 0, r => IsWide(r.Source) ? 1 : 0, r => IsWide(r.Destination) ? 1 : 0, FourGroups],
+        };
+        for (var p = 0; p < plans.Length; p++)
+        {
+            var groups = new List<int>[4];
+            for (var g = 0; g < groups.Length; g++) groups[g] = [];
+            foreach (var i in family) groups[plans[p](rules[i])].Add(i);
+            var built = BuildGroups(rules, groups, isIPv6, options, p == plans.Length - 1 ? long.MaxValue : budget);
+            if (built is { } result) return result;
+        }
+        throw new UnreachableException("the last plan has no budget");
+
+        static int FourGroups(FiveTupleRule r) => (IsWide(r.Source) ? 1 : 0) | (IsWide(r.Destination) ? 2 : 0);
+    }
+
+    /// <returns>Null when the groups' leaves together exceed <paramref name="budget"/> entries.</returns>
+    private static (SplitTree[] Trees, int[] LeafRules, int Depth)? BuildGroups(FiveTupleRule[] rules, List<int>[] groups, bool isIPv6, HyperSplitOptions options, long budget)
+    {
         var trees = new List<SplitTree>();
         var leafRules = new List<int>();
         var depth = 0;
@@ -106,8 +130,9 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
             var universeHi = new ulong[RuleSpace.Stride];
             RuleSpace.WriteUniverse(isIPv6, universeLo, universeHi);
 
-            var builder = new HyperSplitTreeBuilder(lo, hi, isIPv6 ? RuleSpace.IPv6Dimensions : RuleSpace.IPv4Dimensions, options.LeafSize, options.MaxDepth);
-            var (nodes, groupLeafRules) = builder.Build(universeLo, universeHi);
+            var builder = new HyperSplitTreeBuilder(lo, hi, isIPv6 ? RuleSpace.IPv6Dimensions : RuleSpace.IPv4Dimensions,
+                options.LeafSize, options.MaxDepth, budget == long.MaxValue ? budget : budget - leafRules.Count);
+            if (builder.Build(universeLo, universeHi) is not var (nodes, groupLeafRules)) return null;
             for (var n = 0; n < nodes.Length; n++)
             {
                 if (nodes[n].IsLeaf) nodes[n].Child += leafRules.Count;
@@ -181,6 +206,43 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
         }
         return best == int.MaxValue ? -1 : best;
     }
+
+    /// <summary>
+    /// The work <see cref="Classify"/> does for <paramref name="key"/>, counted the same way: trees descended, nodes
+    /// visited, leaf entries tested. A machine-independent figure for how the cost grows with the rule count.
+    /// </summary>
+    internal LookupWork MeasureWork(in FiveTuple key)
+    {
+        Unsafe.SkipInit(out KeyVector vector);
+        RuleSpace.WriteKey(key, ref vector);
+        var trees = key.IsIPv6 ? _treesV6 : _treesV4;
+        int best = int.MaxValue, descents = 0, nodes = 0, entries = 0;
+        foreach (var tree in trees)
+        {
+            if (tree.FirstRule >= best) break;
+            descents++;
+            var index = 0;
+            for (nodes++; !tree.Nodes[index].IsLeaf; nodes++)
+            {
+                index = tree.Nodes[index].Child + (vector[tree.Nodes[index].Field] > tree.Nodes[index].Threshold ? 1 : 0);
+            }
+            var leaf = tree.Nodes[index];
+            for (var e = leaf.Child; e < leaf.Child + ~leaf.Field; e++)
+            {
+                var rule = key.IsIPv6 ? _leavesV6[e].Rule : _leavesV4[e].Rule;
+                if (rule >= best) break;
+                entries++;
+                if (_rules[rule].Matches(key))
+                {
+                    best = rule;
+                    break;
+                }
+            }
+        }
+        return new LookupWork(descents, nodes, entries, best == int.MaxValue ? -1 : best);
+    }
+
+    internal readonly record struct LookupWork(int Trees, int Nodes, int Entries, int Match);
 
     private readonly record struct SplitTree(SplitNode[] Nodes, int FirstRule);
 
@@ -280,14 +342,31 @@ public sealed record HyperSplitOptions
     /// <summary>Depth at which a node becomes a leaf whatever its size (a bound on lookup cost and build recursion).</summary>
     public int MaxDepth { get; init; } = 96;
 
-    /// <summary>Build separate trees for rules with wide and narrow source/destination prefixes (see the class remarks).</summary>
-    public bool SeparateWideRules { get; init; } = true;
+    /// <summary>When rules go into separate trees by the width of their addresses (see the class remarks).</summary>
+    public HyperSplitSeparation Separation { get; init; } = HyperSplitSeparation.Adaptive;
+
+    /// <summary>Leaf entries per rule (plus 1024) a plan with fewer trees may use before the build tries more trees.</summary>
+    public int LeafEntriesPerRule { get; init; } = 8;
 
     internal void Validate()
     {
         if (LeafSize < 1) throw new ArgumentOutOfRangeException(nameof(LeafSize), LeafSize, "LeafSize must be at least 1");
+        if (LeafEntriesPerRule < 1) throw new ArgumentOutOfRangeException(nameof(LeafEntriesPerRule), LeafEntriesPerRule, "LeafEntriesPerRule must be at least 1");
         if (MaxDepth is < 1 or > 512) throw new ArgumentOutOfRangeException(nameof(MaxDepth), MaxDepth, "MaxDepth must be 1..512");
     }
+}
+
+/// <summary>How <see cref="HyperSplitClassifier"/> splits rules into trees by the width of their addresses.</summary>
+public enum HyperSplitSeparation
+{
+    /// <summary>As few trees as fit the leaf-entry budget: one, else two, else four.</summary>
+    Adaptive,
+
+    /// <summary>One tree per family whatever its size.</summary>
+    Never,
+
+    /// <summary>Up to four trees per family (wide/narrow source x wide/narrow destination).</summary>
+    Always,
 }
 
 /// <summary>Size of a built <see cref="HyperSplitClassifier"/>: both families' trees together.</summary>

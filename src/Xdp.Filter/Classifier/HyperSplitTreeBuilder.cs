@@ -42,11 +42,15 @@ internal sealed class HyperSplitTreeBuilder
     private readonly ulong[] _ends;
     private readonly ulong[] _segmentStarts;
     private readonly long[] _segmentWeights;
+    private readonly long _leafEntryBudget;
+    private bool _overBudget;
 
     /// <param name="lo">Low corners, <see cref="RuleSpace.Stride"/> values per rule, rules in priority order.</param>
     /// <param name="hi">High corners, same layout.</param>
-    public HyperSplitTreeBuilder(ulong[] lo, ulong[] hi, int dimensions, int leafSize, int maxDepth)
+    /// <param name="leafEntryBudget">Build gives up (returns null) once the leaves hold more entries than this.</param>
+    public HyperSplitTreeBuilder(ulong[] lo, ulong[] hi, int dimensions, int leafSize, int maxDepth, long leafEntryBudget = long.MaxValue)
     {
+        _leafEntryBudget = leafEntryBudget;
         _lo = lo;
         _hi = hi;
         _dimensions = dimensions;
@@ -61,18 +65,19 @@ internal sealed class HyperSplitTreeBuilder
 
     public int Depth { get; private set; }
 
-    public (SplitNode[] Nodes, int[] LeafRules) Build(ulong[] universeLo, ulong[] universeHi)
+    public (SplitNode[] Nodes, int[] LeafRules)? Build(ulong[] universeLo, ulong[] universeHi)
     {
         var count = _lo.Length / RuleSpace.Stride;
         var rules = new int[count];
         for (var i = 0; i < count; i++) rules[i] = i;
         _nodes.Add(default);
         Build(0, rules, count, universeLo, universeHi, 0);
-        return ([.. _nodes], [.. _leafRules]);
+        return _overBudget ? null : ([.. _nodes], [.. _leafRules]);
     }
 
     private void Build(int slot, int[] rules, int count, ulong[] regionLo, ulong[] regionHi, int depth)
     {
+        if (_overBudget) return;
         if (depth > Depth) Depth = depth;
         for (var i = 0; i < count; i++)
         {
@@ -87,6 +92,7 @@ internal sealed class HyperSplitTreeBuilder
         {
             _nodes[slot] = new SplitNode { Child = _leafRules.Count, Field = ~count };
             for (var i = 0; i < count; i++) _leafRules.Add(rules[i]);
+            _overBudget = _leafRules.Count > _leafEntryBudget;
             return;
         }
 

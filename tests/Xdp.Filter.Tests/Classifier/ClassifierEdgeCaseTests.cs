@@ -27,7 +27,8 @@ public class ClassifierEdgeCaseTests
         [
             new LinearClassifier(rules),
             HyperSplitClassifier.Build(rules, new HyperSplitOptions { LeafSize = 1 }),
-            HyperSplitClassifier.Build(rules, new HyperSplitOptions { LeafSize = 1, SeparateWideRules = false }),
+            HyperSplitClassifier.Build(rules, new HyperSplitOptions { LeafSize = 1, Separation = HyperSplitSeparation.Never }),
+            HyperSplitClassifier.Build(rules, new HyperSplitOptions { LeafSize = 1, Separation = HyperSplitSeparation.Always }),
             HyperSplitClassifier.Build(rules),
         ];
         foreach (var classifier in classifiers) Assert.Equal(expected, classifier.Classify(key));
