@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
+using Xdp.Runtime.Wire;
 
 namespace Xdp.Filter.Conntrack;
 
@@ -41,6 +42,7 @@ namespace Xdp.Filter.Conntrack;
 public sealed class ConntrackTable
 {
     internal const int GroupSize = 16;
+    private const TcpHeader.Flag TcpEstablishedMask = TcpHeader.Flag.Syn | TcpHeader.Flag.Fin | TcpHeader.Flag.Rst | TcpHeader.Flag.Ack;
 
     private readonly FlowSlot[] _slots;
     private readonly byte[] _tags;
@@ -109,6 +111,8 @@ public sealed class ConntrackTable
         switch (kind)
         {
             case ConntrackPacketKind.Tcp:
+                // The common case, a segment of an established connection, without the state machine's call.
+                if (state == FlowState.Established && (packet.TcpFlags & TcpEstablishedMask) == TcpHeader.Flag.Ack) break;
                 var finBits = flow.FinBits;
                 var outcome = TcpTracker.Next(state, packet.TcpFlags, direction, ref finBits, out next);
                 if (outcome == TcpTracker.Outcome.Invalid) return CountInvalid();
