@@ -68,6 +68,20 @@ public static class PolicyCompiler
         var endpointSlices = new int[identities.Endpoints.Count * 2];
         Array.Fill(endpointSlices, -1);
         var sliceOfIdentity = new Dictionary<uint, int>();
+
+        // Rules per local identity, found through the label index rather than by matching every rule against
+        // every local label set; rule order is kept (it only matters for listing).
+        var localIdentities = new HashSet<uint>();
+        for (var e = 0; e < identities.Endpoints.Count; e++)
+            if (identities.Endpoints[e].Local) localIdentities.Add(identities.EndpointIdentities[e]);
+        var rulesOf = new Dictionary<uint, List<PolicyRule>>();
+        foreach (var rule in rules)
+            foreach (var selected in resolver.Select(rule.EndpointSelector))
+            {
+                if (!localIdentities.Contains(selected)) continue;
+                if (!rulesOf.TryGetValue(selected, out var list)) rulesOf[selected] = list = new List<PolicyRule>();
+                list.Add(rule);
+            }
         var cover = new List<PrefixEntry>();
 
         for (var e = 0; e < identities.Endpoints.Count; e++)
@@ -80,10 +94,7 @@ public static class PolicyCompiler
                 endpointSlices[2 * e + 1] = existing + 1;
                 continue;
             }
-            var labels = identities[local].Labels;
-            var selecting = new List<PolicyRule>();
-            foreach (var rule in rules)
-                if (rule.EndpointSelector.Matches(labels)) selecting.Add(rule);
+            if (!rulesOf.TryGetValue(local, out var selecting)) selecting = [];
 
             var first = slices.Count;
             sliceOfIdentity.Add(local, first);
@@ -260,7 +271,7 @@ public static class PolicyCompiler
             return result;
         }
 
-        private uint[] Select(LabelSelector selector)
+        public uint[] Select(LabelSelector selector)
         {
             if (_selectorCache.TryGetValue(selector, out var cached)) return cached;
             var members = new List<uint>();
