@@ -11,26 +11,28 @@ namespace Xdp.Filter.Classifier;
 /// <remarks>
 /// Why this structure. A descent costs the tree's depth, which grows with the logarithm of the number of distinct
 /// rule edges, and a leaf holds at most <see cref="HyperSplitOptions.LeafSize"/> candidates; so a lookup does a
-/// bounded, near-constant amount of work (ClassBench 1k: depth 8-13, 10k: depth 16-17). The alternatives the issue
-/// names were weighed, not all built: bitmap intersection (Lakshman-Stiliadis) is simple but still linear in N
-/// (N/256 vector ANDs per field: ~40 per field at 10k rules); RFC / cross-producting is flat but its tables are
-/// known to reach hundreds of megabytes on 10k-rule firewall sets; HiCuts/HyperCuts cut into equal-size pieces and
-/// replicate wildcard rules into every piece. HyperSplit splits at rule edges by weight, which replicates less,
-/// and the wide/narrow separation below removed what was left: measured on fw1_10k, one tree held 1.7M nodes and
-/// 6M leaf entries (213 MB); separated trees hold 7k nodes and 22k leaf entries (under 1 MB), built in tens of
-/// milliseconds. The extra trees cost little: they are visited in order of their first rule and skipped once a
-/// better match is known, and a leaf scan stops at the first candidate behind the best match.
+/// bounded, near-constant amount of work (ClassBench 1k: binary depth 13-17, 10k: 17-19; three binary levels are
+/// packed into each node, see <see cref="PackedSplitTree"/>). The alternatives the issue names were weighed, not
+/// all built: bitmap intersection (Lakshman-Stiliadis) is simple but still linear in N (N/256 vector ANDs per
+/// field: ~40 per field at 10k rules); RFC / cross-producting is flat but its tables are known to reach hundreds
+/// of megabytes on 10k-rule firewall sets; HiCuts/HyperCuts cut into equal-size pieces and replicate wildcard
+/// rules into every piece. HyperSplit splits at rule edges by weight, which replicates less, and the wide/narrow
+/// separation below removes what is left: measured on fw1_10k, one tree held 1.7M binary nodes and 6M leaf
+/// entries (213 MB); four separated trees hold 7k binary nodes and 22k leaf entries (under 1 MB), built in about
+/// 0.1 s. Each extra tree is one more descent, so trees are used only where one tree would not fit the budget;
+/// they are visited in order of their first rule and skipped once a better match is known, and a leaf scan stops
+/// at the first candidate behind the best match.
 /// Built once; nothing changes afterwards, so any number of threads may classify without synchronisation.
 /// </remarks>
 public sealed class HyperSplitClassifier : IFiveTupleClassifier
 {
     private readonly FiveTupleRule[] _rules;
-    private readonly SplitTree[] _treesV4;
+    private readonly PackedSplitTree[] _treesV4;
     private readonly LeafEntryV4[] _leavesV4;
-    private readonly SplitTree[] _treesV6;
+    private readonly PackedSplitTree[] _treesV6;
     private readonly LeafEntryV6[] _leavesV6;
 
-    private HyperSplitClassifier(FiveTupleRule[] rules, SplitTree[] treesV4, LeafEntryV4[] leavesV4, SplitTree[] treesV6, LeafEntryV6[] leavesV6, HyperSplitStatistics statistics)
+    private HyperSplitClassifier(FiveTupleRule[] rules, PackedSplitTree[] treesV4, LeafEntryV4[] leavesV4, PackedSplitTree[] treesV6, LeafEntryV6[] leavesV6, HyperSplitStatistics statistics)
     {
         _rules = rules;
         _treesV4 = treesV4;
@@ -61,15 +63,15 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
         var leavesV6 = new LeafEntryV6[leafV6.Length];
         for (var i = 0; i < leafV6.Length; i++) leavesV6[i] = LeafEntryV6.From(leafV6[i], copy[leafV6[i]]);
 
-        long nodes = 0;
-        foreach (var tree in treesV4) nodes += tree.Nodes.Length;
-        foreach (var tree in treesV6) nodes += tree.Nodes.Length;
+        long nodes = 0, leaves = 0;
+        foreach (var tree in treesV4) (nodes, leaves) = (nodes + tree.NodeCount, leaves + tree.LeafCount);
+        foreach (var tree in treesV6) (nodes, leaves) = (nodes + tree.NodeCount, leaves + tree.LeafCount);
         var statistics = new HyperSplitStatistics(
             Trees: treesV4.Length + treesV6.Length,
             Nodes: nodes,
             LeafEntries: leavesV4.Length + leavesV6.Length,
             MaxDepth: Math.Max(depthV4, depthV6),
-            MemoryBytes: nodes * Unsafe.SizeOf<SplitNode>()
+            MemoryBytes: nodes * Unsafe.SizeOf<PackedSplitNode>() + leaves * Unsafe.SizeOf<SplitNode>()
                 + (long)leavesV4.Length * Unsafe.SizeOf<LeafEntryV4>() + (long)leavesV6.Length * Unsafe.SizeOf<LeafEntryV6>(),
             BuildTime: stopwatch.Elapsed);
         return new HyperSplitClassifier(copy, treesV4, leavesV4, treesV6, leavesV6, statistics);
@@ -85,7 +87,7 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
     /// <see cref="HyperSplitOptions.LeafEntriesPerRule"/>, and only then the four groups without a bound.
     /// Trees are ordered by their first rule. Leaf entries come back as indices into <paramref name="rules"/>.
     /// </summary>
-    private static (SplitTree[] Trees, int[] LeafRules, int Depth) BuildTrees(FiveTupleRule[] rules, bool isIPv6, HyperSplitOptions options)
+    private static (PackedSplitTree[] Trees, int[] LeafRules, int Depth) BuildTrees(FiveTupleRule[] rules, bool isIPv6, HyperSplitOptions options)
     {
         var family = new List<int>();
         for (var i = 0; i < rules.Length; i++)
@@ -115,9 +117,9 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
     }
 
     /// <returns>Null when the groups' leaves together exceed <paramref name="budget"/> entries.</returns>
-    private static (SplitTree[] Trees, int[] LeafRules, int Depth)? BuildGroups(FiveTupleRule[] rules, List<int>[] groups, bool isIPv6, HyperSplitOptions options, long budget)
+    private static (PackedSplitTree[] Trees, int[] LeafRules, int Depth)? BuildGroups(FiveTupleRule[] rules, List<int>[] groups, bool isIPv6, HyperSplitOptions options, long budget)
     {
-        var trees = new List<SplitTree>();
+        var trees = new List<PackedSplitTree>();
         var leafRules = new List<int>();
         var depth = 0;
         foreach (var group in groups)
@@ -138,7 +140,7 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
                 if (nodes[n].IsLeaf) nodes[n].Child += leafRules.Count;
             }
             foreach (var rule in groupLeafRules) leafRules.Add(group[rule]);
-            trees.Add(new SplitTree(nodes, group[0]));
+            trees.Add(PackedSplitTree.Pack(nodes, group[0]));
             depth = Math.Max(depth, builder.Depth);
         }
         trees.Sort((a, b) => a.FirstRule.CompareTo(b.FirstRule));
@@ -156,13 +158,13 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
 
         uint source = (uint)key.Source, destination = (uint)key.Destination;
         uint sourcePort = key.SourcePort, destinationPort = key.DestinationPort, protocol = key.Protocol;
-        var best = int.MaxValue;
+        int best = int.MaxValue, visited = 0;
         ref var leaves = ref MemoryMarshal.GetArrayDataReference(_leavesV4);
         foreach (var tree in _treesV4)
         {
             // Trees are ordered by their first rule: once that is behind the best match, no later tree can win.
             if (tree.FirstRule >= best) break;
-            var leaf = Descend(tree.Nodes, ref vector);
+            var leaf = tree.Descend(ref vector, ref visited);
             ref var entry = ref Unsafe.Add(ref leaves, leaf.Child);
             for (var remaining = ~leaf.Field; remaining > 0 && entry.Rule < best; remaining--, entry = ref Unsafe.Add(ref entry, 1))
             {
@@ -184,12 +186,12 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
     {
         UInt128 source = key.Source, destination = key.Destination;
         uint sourcePort = key.SourcePort, destinationPort = key.DestinationPort, protocol = key.Protocol;
-        var best = int.MaxValue;
+        int best = int.MaxValue, visited = 0;
         ref var leaves = ref MemoryMarshal.GetArrayDataReference(_leavesV6);
         foreach (var tree in _treesV6)
         {
             if (tree.FirstRule >= best) break;
-            var leaf = Descend(tree.Nodes, ref vector);
+            var leaf = tree.Descend(ref vector, ref visited);
             ref var entry = ref Unsafe.Add(ref leaves, leaf.Child);
             for (var remaining = ~leaf.Field; remaining > 0 && entry.Rule < best; remaining--, entry = ref Unsafe.Add(ref entry, 1))
             {
@@ -221,12 +223,7 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
         {
             if (tree.FirstRule >= best) break;
             descents++;
-            var index = 0;
-            for (nodes++; !tree.Nodes[index].IsLeaf; nodes++)
-            {
-                index = tree.Nodes[index].Child + (vector[tree.Nodes[index].Field] > tree.Nodes[index].Threshold ? 1 : 0);
-            }
-            var leaf = tree.Nodes[index];
+            var leaf = tree.Descend(ref vector, ref nodes);
             for (var e = leaf.Child; e < leaf.Child + ~leaf.Field; e++)
             {
                 var rule = key.IsIPv6 ? _leavesV6[e].Rule : _leavesV4[e].Rule;
@@ -243,21 +240,6 @@ public sealed class HyperSplitClassifier : IFiveTupleClassifier
     }
 
     internal readonly record struct LookupWork(int Trees, int Nodes, int Entries, int Match);
-
-    private readonly record struct SplitTree(SplitNode[] Nodes, int FirstRule);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static SplitNode Descend(SplitNode[] nodes, ref KeyVector vector)
-    {
-        ref var first = ref MemoryMarshal.GetArrayDataReference(nodes);
-        var node = first;
-        while (node.Field >= 0)
-        {
-            var index = node.Child + (Unsafe.Add(ref vector[0], node.Field) > node.Threshold ? 1 : 0);
-            node = Unsafe.Add(ref first, index);
-        }
-        return node;
-    }
 
     /// <summary>An IPv4 candidate rule in a leaf, as (low, high - low) per field so each test is one subtract and compare.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -369,5 +351,8 @@ public enum HyperSplitSeparation
     Always,
 }
 
-/// <summary>Size of a built <see cref="HyperSplitClassifier"/>: both families' trees together.</summary>
+/// <summary>
+/// Size of a built <see cref="HyperSplitClassifier"/>, both families together: trees, packed nodes (three binary
+/// levels each), leaf entries, the deepest binary level, and the bytes of nodes, leaves and entries.
+/// </summary>
 public readonly record struct HyperSplitStatistics(int Trees, long Nodes, int LeafEntries, int MaxDepth, long MemoryBytes, TimeSpan BuildTime);

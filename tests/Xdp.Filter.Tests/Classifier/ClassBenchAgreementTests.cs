@@ -52,7 +52,7 @@ public class ClassBenchAgreementTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The work per lookup (tree nodes visited plus leaf entries tested, counted by the classifier itself, so not
+    /// The work per lookup (packed tree nodes visited plus leaf entries tested, counted by the classifier itself, so not
     /// machine dependent) stays small and grows far slower than the rule count: about 10x the rules from 1k to 10k.
     /// </summary>
     [Theory]
