@@ -35,6 +35,7 @@ public sealed class IdentityTable
     private readonly RouteTable _lpm;
     private readonly uint[] _lpmIdentities;
     private readonly Dictionary<uint, IdentityInfo> _byId;
+    private readonly int _endpointCount;
 
     private IdentityTable(IReadOnlyList<PolicyEndpoint> endpoints, uint[] endpointIdentities, List<IdentityInfo> identities, RouteTable lpm, uint[] lpmIdentities)
     {
@@ -43,6 +44,7 @@ public sealed class IdentityTable
         Identities = identities;
         _lpm = lpm;
         _lpmIdentities = lpmIdentities;
+        _endpointCount = endpointIdentities.Length;
         _byId = new Dictionary<uint, IdentityInfo>(identities.Count);
         foreach (var info in identities) _byId.Add(info.Id, info);
     }
@@ -178,6 +180,28 @@ public sealed class IdentityTable
     public uint LookupV6(UInt128 addressNetworkOrder)
     {
         var target = _lpm.LookupV6(addressNetworkOrder);
+        return target < 0 ? SecurityIdentity.World : _lpmIdentities[target];
+    }
+
+    /// <summary>
+    /// The identity of an IPv4 address and, when it is an endpoint's address, that endpoint's index (else -1): one
+    /// LPM lookup tells the stage both which local endpoint a packet belongs to and the peer's identity.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint LookupV4(uint addressNetworkOrder, out int endpoint)
+    {
+        var target = _lpm.LookupV4(addressNetworkOrder);
+        // Endpoints were added first, so LPM targets 0..Endpoints.Count-1 are endpoint indices (exact /32 entries).
+        endpoint = (uint)target < (uint)_endpointCount ? target : -1;
+        return target < 0 ? SecurityIdentity.World : _lpmIdentities[target];
+    }
+
+    /// <summary>As <see cref="LookupV4(uint, out int)"/> for IPv6.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint LookupV6(UInt128 addressNetworkOrder, out int endpoint)
+    {
+        var target = _lpm.LookupV6(addressNetworkOrder);
+        endpoint = (uint)target < (uint)_endpointCount ? target : -1;
         return target < 0 ? SecurityIdentity.World : _lpmIdentities[target];
     }
 

@@ -14,6 +14,7 @@ internal sealed class PolicyRuleBinder
     private const string NamespaceLabel = "io.kubernetes.pod.namespace";
 
     private static readonly string[] DocumentKeys = ["apiVersion", "kind", "metadata", "spec", "specs", "status"];
+    private static readonly string[] ListKeys = ["apiVersion", "kind", "metadata", "items"];
     private static readonly string[] RuleKeys = ["endpointSelector", "ingress", "ingressDeny", "egress", "egressDeny", "enableDefaultDeny", "labels", "description"];
     private static readonly Dictionary<string, string> RuleUnsupported = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -86,9 +87,10 @@ internal sealed class PolicyRuleBinder
         return binder._rules;
     }
 
-    private void Error(string path, string problem) => _errors.Add(new PolicyError(_file, path.TrimEnd(), problem));
+    private void Error(string path, string problem) => _errors.Add(new PolicyError(_file, path.TrimEnd().TrimEnd('.'), problem));
 
-    private static string Child(string path, string key) => path.Length == 0 || path.EndsWith(' ') ? path + key : path + "." + key;
+    // A prefix ending in ' ' ("(document 2) ") or '.' ("[3].", a document inside a list) takes the key as is.
+    private static string Child(string path, string key) => path.Length == 0 || path.EndsWith(' ') || path.EndsWith('.') ? path + key : path + "." + key;
 
     private static string Index(string path, int index) => path.TrimEnd() + "[" + index.ToString(CultureInfo.InvariantCulture) + "]";
 
@@ -99,7 +101,12 @@ internal sealed class PolicyRuleBinder
             case PolicyScalarNode { Kind: PolicyScalarKind.Null }:
                 return; // an empty YAML document (e.g. a trailing '---')
             case PolicyListNode list:
-                for (var i = 0; i < list.Items.Count; i++) BindRule(list.Items[i], prefix + Index("", i), null);
+                // A list of rules (cilium policy import), or of policy documents.
+                for (var i = 0; i < list.Items.Count; i++)
+                {
+                    if (list.Items[i] is PolicyMapNode item && FindKey(item, "kind") is not null) BindNetworkPolicy(item, prefix + Index("", i) + ".");
+                    else BindRule(list.Items[i], prefix + Index("", i), null);
+                }
                 return;
             case PolicyMapNode map when FindKey(map, "kind") is not null:
                 BindNetworkPolicy(map, prefix);
@@ -112,6 +119,19 @@ internal sealed class PolicyRuleBinder
 
     private void BindNetworkPolicy(PolicyMapNode map, string prefix)
     {
+        if (FindKey(map, "kind") is PolicyScalarNode { Text: "List" })
+        {
+            // kubectl get ciliumnetworkpolicies -o yaml: {apiVersion: v1, kind: List, items: [...]}.
+            var listFields = Fields(map, prefix, "list", ListKeys, null);
+            if (listFields is null) return;
+            if (listFields.TryGetValue("items", out var items))
+                foreach (var (item, itemPath) in Items(items.Node, items.Path))
+                {
+                    if (item is PolicyMapNode itemMap && FindKey(itemMap, "kind") is not null) BindNetworkPolicy(itemMap, itemPath + ".");
+                    else Error(itemPath, $"expected a CiliumNetworkPolicy document, found {item.KindName}");
+                }
+            return;
+        }
         var fields = Fields(map, prefix, "document", DocumentKeys, null);
         if (fields is null) return;
         var kind = fields.TryGetValue("kind", out var kindNode) ? String(kindNode.Node, kindNode.Path) : null;

@@ -76,6 +76,27 @@ public class IdentityTableTests
     }
 
     [Fact]
+    public void OneLookupGivesIdentityAndEndpointIndex()
+    {
+        var table = IdentityTable.Build(PolicyFixture.Endpoints, PolicyFixture.HostAddresses, CidrRules);
+        for (var i = 0; i < PolicyFixture.Endpoints.Count; i++)
+        {
+            var address = PolicyFixture.Endpoints[i].Address;
+            var identity = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                ? table.LookupV4(NetworkOrder.AddressV4(address), out var endpoint)
+                : table.LookupV6(NetworkOrder.AddressV6(address), out endpoint);
+            Assert.Equal(i, endpoint);
+            Assert.Equal(table.EndpointIdentities[i], identity);
+        }
+        Assert.Equal(SecurityIdentity.Host, table.LookupV4(NetworkOrder.AddressV4(PolicyFixture.HostV4), out var host));
+        Assert.Equal(-1, host);
+        table.LookupV4(NetworkOrder.AddressV4(IPAddress.Parse("198.18.0.12")), out var cidr); // inside 198.18.0.0/15, no endpoint
+        Assert.Equal(-1, cidr);
+        Assert.Equal(SecurityIdentity.World, table.LookupV6(NetworkOrder.AddressV6(IPAddress.Parse("2001:db9::1")), out var world));
+        Assert.Equal(-1, world);
+    }
+
+    [Fact]
     public void DuplicateAddressesAreRefused()
     {
         var endpoints = new List<PolicyEndpoint>(PolicyFixture.Endpoints) { new(PolicyFixture.WebAddress, new Dictionary<string, string> { ["app"] = "x" }) };

@@ -118,6 +118,35 @@ public class PolicyParsingTests
     }
 
     [Fact]
+    public void KubectlListsAndListsOfDocuments()
+    {
+        const string list = """
+            apiVersion: v1
+            kind: List
+            items:
+            - apiVersion: cilium.io/v2
+              kind: CiliumNetworkPolicy
+              metadata: {name: a, namespace: prod, resourceVersion: "1"}
+              spec: {endpointSelector: {matchLabels: {app: a}}, ingress: [{}]}
+              status: {}
+            - apiVersion: cilium.io/v2
+              kind: CiliumNetworkPolicy
+              metadata: {name: b}
+              spec: {endpointSelector: {}, egress: [{toPorts: [{ports: [{port: "http"}]}]}]}
+            """;
+        var e = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Parse(list, "list.yaml"));
+        Assert.Equal("items[1].spec.egress[0].toPorts[0].ports[0].port", Assert.Single(e.Errors).Path);
+
+        const string documents = """
+            [{"kind": "CiliumNetworkPolicy", "spec": {"endpointSelector": {}}},
+             {"kind": "CiliumNetworkPolicy", "specs": [{"endpointSelector": {}}, {"endpointSelector": {}, "ingress": [{"fromCIDR": ["198.18.0.0/99"]}]}]}]
+            """;
+        e = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Parse(documents, "docs.json"));
+        Assert.Equal("[1].specs[1].ingress[0].fromCIDR[0]", Assert.Single(e.Errors).Path);
+        Assert.Equal(3, PolicyLoader.Parse(documents.Replace("/99", "/15", StringComparison.Ordinal), "docs.json").Count);
+    }
+
+    [Fact]
     public void NamespacedPolicyScopesSubjectsAndPeersToItsNamespace()
     {
         const string yaml = """
