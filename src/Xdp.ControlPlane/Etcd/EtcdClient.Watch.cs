@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Xdp.ControlPlane.Etcd.Gateway;
+
+namespace Xdp.ControlPlane.Etcd;
+
+// Watch service (rpc.proto service Watch; gateway path /v3/watch). The response is chunked, one JSON object per line:
+//   {"result":{"header":{...,"revision":"6"},"created":true}}                       first, confirms the watch
+//   {"result":{"header":{...},"events":[{"kv":{...}},{"type":"DELETE","kv":{...}}]}} changes (PUT has no "type")
+//   {"result":{"header":{...,"revision":"9"}}}                                       progress notification
+//   {"result":{"header":{...},"canceled":true,"compact_revision":"4"}}               start revision was compacted
+//   {"error":{"grpc_code":14,"http_code":503,"message":"..."}}                       the RPC failed
+// After "canceled" etcd keeps the HTTP response open; the client ends it.
+public sealed partial class EtcdClient
+{
+    /// <summary>
+    /// Watches <paramref name="range"/> from <paramref name="startRevision"/>: every change at or after it, in
+    /// revision order, then live changes. The first message confirms the watch (<see cref="EtcdWatchResponse.IsCreated"/>).
+    /// To resume after a failure, watch again from the last message's <see cref="EtcdWatchResponse.NextRevision"/>:
+    /// nothing is missed or repeated.
+    /// </summary>
+    /// <param name="range">The keys to watch (a prefix for a whole subtree).</param>
+    /// <param name="startRevision">The first revision to report; 0 for changes after now.</param>
+    /// <param name="prevKv">Also report each key's previous value.</param>
+    /// <param name="progressNotify">Ask etcd for periodic progress notifications while nothing changes.</param>
+    /// <param name="cancellationToken">Ends the watch (the enumeration stops with OperationCanceledException).</param>
+    /// <exception cref="EtcdCompactedException">The start revision was compacted: resynchronise from a snapshot.</exception>
+    /// <exception cref="EtcdUnavailableException">No endpoint answered, or the stream broke (etcd stopped or the
+    /// connection failed): resume from the last NextRevision.</exception>
+    public async IAsyncEnumerable<EtcdWatchResponse> WatchAsync(
+        EtcdKeyRange range,
+        long startRevision = 0,
+        bool prevKv = false,
+        bool progressNotify = false,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(startRevision);
+        var request = new WatchRequest
+        {
+            CreateRequest = new WatchCreateRequest
+            {
+                Key = range.Key,
+                RangeEnd = range.RangeEnd,
+                StartRevision = startRevision,
+                PrevKv = prevKv,
+                ProgressNotify = progressNotify,
+            },
+        };
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(request, GatewayJsonContext.Default.WatchRequest);
+        using var response = await SendAsync("/v3/watch", body, HttpCompletionOption.ResponseHeadersRead, idempotent: true, cancellationToken)
+            .ConfigureAwait(false);
+
+        // The request timeout bounded the wait for the stream to open; a watch then lasts as long as the caller wants.
+        response.Timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        using var reader = await OpenStreamAsync(response, cancellationToken).ConfigureAwait(false);
+        long next = startRevision;
+        while (true)
+        {
+            string line = await ReadStreamLineAsync(reader, response.Endpoint, cancellationToken).ConfigureAwait(false);
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var message = ParseWatchLine(line, startRevision, response.Endpoint);
+            var events = ToEvents(message.Events);
+            long revision = RevisionOf(message.Header);
+            if (events.Count > 0)
+            {
+                next = events[^1].Kv.ModRevision + 1;
+            }
+            else if (!message.Created || startRevision == 0)
+            {
+                // A progress notification is only sent to a watcher that has caught up: every change up to the
+                // header revision has been delivered. A watch from "now" starts after the created header revision.
+                next = Math.Max(next, revision + 1);
+            }
+
+            yield return new EtcdWatchResponse(revision, message.Created, events, next);
+        }
+    }
+
+    /// <summary>Watches every key under <paramref name="prefix"/>; see <see cref="WatchAsync"/>.</summary>
+    public IAsyncEnumerable<EtcdWatchResponse> WatchPrefixAsync(
+        string prefix, long startRevision = 0, bool prevKv = false, bool progressNotify = false, CancellationToken cancellationToken = default) =>
+        WatchAsync(EtcdKeyRange.Prefix(prefix), startRevision, prevKv, progressNotify, cancellationToken);
+
+    private static async Task<StreamReader> OpenStreamAsync(GatewayResponse response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stream = await response.Message.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw new EtcdUnavailableException($"etcd watch stream from {response.Endpoint} failed: {Describe(e)}", [response.Endpoint], e);
+        }
+    }
+
+    private static async Task<string> ReadStreamLineAsync(StreamReader reader, Uri endpoint, CancellationToken cancellationToken)
+    {
+        string? line;
+        try
+        {
+            line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw new EtcdUnavailableException($"etcd watch stream from {endpoint} broke: {Describe(e)}", [endpoint], e);
+        }
+
+        return line ?? throw new EtcdUnavailableException($"etcd watch stream from {endpoint} ended.", [endpoint]);
+    }
+
+    private static WatchResponse ParseWatchLine(string line, long startRevision, Uri endpoint)
+    {
+        var parsed = Deserialize(Encoding.UTF8.GetBytes(line), GatewayJsonContext.Default.WatchStreamLine, "/v3/watch");
+        if (parsed.Error is { } error)
+        {
+            string text = $"etcd watch at {endpoint} failed: {error.Message} (gRPC code {error.GrpcCode})";
+            throw error.GrpcCode == 14 ? new EtcdUnavailableException(text, [endpoint]) : new EtcdException(text, error.GrpcCode);
+        }
+
+        var message = parsed.Result ?? throw new EtcdException($"etcd watch: a stream line without result: {line}");
+        if (message.Canceled)
+        {
+            if (message.CompactRevision > 0)
+            {
+                throw new EtcdCompactedException(message.CompactRevision, startRevision);
+            }
+
+            throw new EtcdException($"etcd canceled the watch: {message.CancelReason ?? "no reason given"}");
+        }
+
+        return message;
+    }
+
+    private static IReadOnlyList<EtcdWatchEvent> ToEvents(List<EventMessage>? messages)
+    {
+        if (messages is null || messages.Count == 0)
+        {
+            return [];
+        }
+
+        var events = new EtcdWatchEvent[messages.Count];
+        for (int i = 0; i < events.Length; i++)
+        {
+            var message = messages[i];
+            var type = message.Type switch
+            {
+                null or "PUT" => EtcdEventType.Put,
+                "DELETE" => EtcdEventType.Delete,
+                _ => throw new EtcdException($"etcd watch: unknown event type '{message.Type}'."),
+            };
+            var kv = message.Kv ?? throw new EtcdException("etcd watch: an event without kv.");
+            events[i] = new EtcdWatchEvent(type, EtcdKeyValue.From(kv), message.PrevKv is null ? null : EtcdKeyValue.From(message.PrevKv));
+        }
+
+        return events;
+    }
+}
