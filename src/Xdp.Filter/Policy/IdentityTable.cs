@@ -32,18 +32,20 @@ public sealed record IdentityInfo(uint Id, IdentityKind Kind, LabelSet Labels, I
 /// </summary>
 public sealed class IdentityTable
 {
+    // LPM targets: an endpoint index (0 .. endpoints-1), or endpoints + identity for host and CIDR prefixes, so a
+    // lookup needs no second table except for endpoints.
     private readonly RouteTable _lpm;
-    private readonly uint[] _lpmIdentities;
+    private readonly uint[] _endpointIdentities;
     private readonly Dictionary<uint, IdentityInfo> _byId;
     private readonly int _endpointCount;
 
-    private IdentityTable(IReadOnlyList<PolicyEndpoint> endpoints, uint[] endpointIdentities, List<IdentityInfo> identities, RouteTable lpm, uint[] lpmIdentities)
+    private IdentityTable(IReadOnlyList<PolicyEndpoint> endpoints, uint[] endpointIdentities, List<IdentityInfo> identities, RouteTable lpm)
     {
         Endpoints = endpoints;
         EndpointIdentities = endpointIdentities;
         Identities = identities;
         _lpm = lpm;
-        _lpmIdentities = lpmIdentities;
+        _endpointIdentities = endpointIdentities;
         _endpointCount = endpointIdentities.Length;
         _byId = new Dictionary<uint, IdentityInfo>(identities.Count);
         foreach (var info in identities) _byId.Add(info.Id, info);
@@ -91,7 +93,6 @@ public sealed class IdentityTable
         };
         var seen = new HashSet<uint> { SecurityIdentity.Host, SecurityIdentity.World };
         var builder = new RouteTableBuilder();
-        var lpmIdentities = new List<uint>();
         var owners = new Dictionary<IPAddress, string>();
 
         var endpointIdentities = new uint[endpoints.Count];
@@ -105,8 +106,7 @@ public sealed class IdentityTable
             var address = Canonical(endpoint.Address);
             if (!owners.TryAdd(address, $"endpoint {i}"))
                 throw new ArgumentException($"Address {address} of endpoint {i} is already {owners[address]}", nameof(endpoints));
-            builder.Add(HostPrefix(address), lpmIdentities.Count);
-            lpmIdentities.Add(identity);
+            builder.Add(HostPrefix(address), i);
         }
         foreach (var host in hostAddresses)
         {
@@ -117,8 +117,7 @@ public sealed class IdentityTable
                 throw new ArgumentException($"Host address {address} is already {owner}", nameof(hostAddresses));
             }
             owners.Add(address, "a host address");
-            builder.Add(HostPrefix(address), lpmIdentities.Count);
-            lpmIdentities.Add(SecurityIdentity.Host);
+            builder.Add(HostPrefix(address), endpoints.Count + (int)SecurityIdentity.Host);
         }
 
         // CIDR identities in a deterministic order (first appearance) so a fresh allocator numbers them alike.
@@ -139,10 +138,9 @@ public sealed class IdentityTable
             // A /32 or /128 policy CIDR equal to an endpoint or host address: the address keeps its own identity,
             // the CIDR identity then covers no address (CIDR rules do not select endpoints).
             if (hostPrefixes.Contains(cidr)) continue;
-            builder.Add(cidr, lpmIdentities.Count);
-            lpmIdentities.Add(identity);
+            builder.Add(cidr, checked(endpoints.Count + (int)identity));
         }
-        return new IdentityTable(endpoints, endpointIdentities, identities, builder.Build(), lpmIdentities.ToArray());
+        return new IdentityTable(endpoints, endpointIdentities, identities, builder.Build());
     }
 
     private static void Collect(IReadOnlyList<PolicyPeerRule> peers, List<IPNetwork> cidrs, HashSet<IPNetwork> seen)
@@ -167,20 +165,25 @@ public sealed class IdentityTable
 
     private static IPNetwork HostPrefix(IPAddress address) => new(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Identity(int target)
+    {
+        if (target < 0) return SecurityIdentity.World;
+        return target < _endpointCount ? _endpointIdentities[target] : (uint)(target - _endpointCount);
+    }
+
     /// <summary>The identity of an IPv4 address (network order, as read from the header). Allocation-free.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint LookupV4(uint addressNetworkOrder)
     {
-        var target = _lpm.LookupV4(addressNetworkOrder);
-        return target < 0 ? SecurityIdentity.World : _lpmIdentities[target];
+        return Identity(_lpm.LookupV4(addressNetworkOrder));
     }
 
     /// <summary>The identity of an IPv6 address (network order). Allocation-free.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint LookupV6(UInt128 addressNetworkOrder)
     {
-        var target = _lpm.LookupV6(addressNetworkOrder);
-        return target < 0 ? SecurityIdentity.World : _lpmIdentities[target];
+        return Identity(_lpm.LookupV6(addressNetworkOrder));
     }
 
     /// <summary>
@@ -191,9 +194,9 @@ public sealed class IdentityTable
     public uint LookupV4(uint addressNetworkOrder, out int endpoint)
     {
         var target = _lpm.LookupV4(addressNetworkOrder);
-        // Endpoints were added first, so LPM targets 0..Endpoints.Count-1 are endpoint indices (exact /32 entries).
+        // LPM targets below the endpoint count are endpoint indices (exact /32 entries).
         endpoint = (uint)target < (uint)_endpointCount ? target : -1;
-        return target < 0 ? SecurityIdentity.World : _lpmIdentities[target];
+        return Identity(target);
     }
 
     /// <summary>As <see cref="LookupV4(uint, out int)"/> for IPv6.</summary>
@@ -202,14 +205,13 @@ public sealed class IdentityTable
     {
         var target = _lpm.LookupV6(addressNetworkOrder);
         endpoint = (uint)target < (uint)_endpointCount ? target : -1;
-        return target < 0 ? SecurityIdentity.World : _lpmIdentities[target];
+        return Identity(target);
     }
 
     /// <summary>The identity of 16 IPv6 address bytes as on the wire.</summary>
     public uint LookupV6(ReadOnlySpan<byte> address)
     {
-        var target = _lpm.LookupV6(address);
-        return target < 0 ? SecurityIdentity.World : _lpmIdentities[target];
+        return Identity(_lpm.LookupV6(address));
     }
 
     /// <summary>Convenience for tests and tools (allocates nothing per call beyond the address bytes on the stack).</summary>

@@ -51,19 +51,31 @@ public sealed class PolicyMap
     private const PolicyVerdict FallbackVerdict = (PolicyVerdict)0xFF;
 
     private static readonly uint[] Masks = BuildMasks();
+    private static readonly EntrySlot EmptySlot = new() { Key = EmptyKey };
 
     // Per endpoint: slice index for ingress at 2*i, egress at 2*i+1; -1 without a slice.
     private readonly int[] _endpointSlices;
     private readonly Slice[] _slices;
-    private readonly ulong[] _groupKeys;
-    private readonly int[] _groupValues;
+    // Key and value side by side: a probe that hits costs one cache line, not one per array.
+    private readonly GroupSlot[] _groupSlots;
     private readonly int _groupShift;
     private readonly uint[] _groupLengths;
-    private readonly ulong[] _entryKeys;
-    private readonly int[] _entryValues;
+    private readonly EntrySlot[] _entrySlots;
     private readonly int _entryShift;
-    private readonly PolicyVerdict[] _verdicts;
     private readonly PolicyMapEntry[] _entries;
+
+    private struct GroupSlot
+    {
+        public ulong Key;
+        public int Group;
+    }
+
+    private struct EntrySlot
+    {
+        public ulong Key;
+        public int Entry;
+        public PolicyVerdict Verdict;
+    }
 
     internal struct Slice
     {
@@ -84,35 +96,29 @@ public sealed class PolicyMap
         _slices = slices;
         _groupLengths = groupLengths;
         _entries = entries;
-        _verdicts = new PolicyVerdict[entries.Length];
-        for (var i = 0; i < entries.Length; i++) _verdicts[i] = entries[i].Verdict ?? FallbackVerdict;
 
         var capacity = Capacity(groups.Count);
         _groupShift = 64 - BitOperations.Log2((uint)capacity);
-        _groupKeys = new ulong[capacity];
-        _groupValues = new int[capacity];
-        Array.Fill(_groupKeys, EmptyKey);
+        _groupSlots = new GroupSlot[capacity];
+        for (var i = 0; i < capacity; i++) _groupSlots[i].Key = EmptyKey;
         foreach (var (slice, identity, group) in groups)
         {
             var key = GroupKey(slice, identity);
             var at = (int)((key * HashMultiplier) >> _groupShift);
-            while (_groupKeys[at] != EmptyKey) at = (at + 1) & (capacity - 1);
-            _groupKeys[at] = key;
-            _groupValues[at] = group;
+            while (_groupSlots[at].Key != EmptyKey) at = (at + 1) & (capacity - 1);
+            _groupSlots[at] = new GroupSlot { Key = key, Group = group };
         }
 
         capacity = Capacity(prefixes.Count);
         _entryShift = 64 - BitOperations.Log2((uint)capacity);
-        _entryKeys = new ulong[capacity];
-        _entryValues = new int[capacity];
-        Array.Fill(_entryKeys, EmptyKey);
+        _entrySlots = new EntrySlot[capacity];
+        for (var i = 0; i < capacity; i++) _entrySlots[i].Key = EmptyKey;
         foreach (var (group, value, length, entry) in prefixes)
         {
             var key = EntryKey(group, length, value);
             var at = (int)((key * HashMultiplier) >> _entryShift);
-            while (_entryKeys[at] != EmptyKey) at = (at + 1) & (capacity - 1);
-            _entryKeys[at] = key;
-            _entryValues[at] = entry;
+            while (_entrySlots[at].Key != EmptyKey) at = (at + 1) & (capacity - 1);
+            _entrySlots[at] = new EntrySlot { Key = key, Entry = entry, Verdict = entries[entry].Verdict ?? FallbackVerdict };
         }
     }
 
@@ -151,59 +157,53 @@ public sealed class PolicyMap
         var group = FindGroup(slice, remoteIdentity);
         if (group >= 0)
         {
-            var entry = LongestMatch(group, key);
-            if (entry >= 0 && _verdicts[entry] != FallbackVerdict) return new PolicyDecision(_verdicts[entry], entry);
+            ref readonly var hit = ref LongestMatch(group, key);
+            if (hit.Key != EmptyKey && hit.Verdict != FallbackVerdict) return new PolicyDecision(hit.Verdict, hit.Entry);
         }
         if (s.AnyGroup >= 0)
         {
-            var entry = LongestMatch(s.AnyGroup, key);
-            if (entry >= 0) return new PolicyDecision(_verdicts[entry], entry);
+            ref readonly var hit = ref LongestMatch(s.AnyGroup, key);
+            if (hit.Key != EmptyKey) return new PolicyDecision(hit.Verdict, hit.Entry);
         }
         return new PolicyDecision(s.DefaultVerdict, s.DefaultEntry);
     }
 
+    /// <summary>The slot of the longest prefix of <paramref name="key"/> in the group, or an empty slot.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int LongestMatch(int group, uint key)
+    private ref readonly EntrySlot LongestMatch(int group, uint key)
     {
+        var slots = _entrySlots;
+        var mask = slots.Length - 1;
         var lengths = _groupLengths[group];
         while (lengths != 0)
         {
             var length = 31 - BitOperations.LeadingZeroCount(lengths);
             lengths &= ~(1u << length);
-            var entry = FindEntry(group, length, key & Masks[length]);
-            if (entry >= 0) return entry;
+            var probe = EntryKey(group, length, key & Masks[length]);
+            var at = (int)((probe * HashMultiplier) >> _entryShift);
+            while (true)
+            {
+                ref readonly var slot = ref slots[at];
+                if (slot.Key == probe) return ref slot;
+                if (slot.Key == EmptyKey) break;
+                at = (at + 1) & mask;
+            }
         }
-        return -1;
+        return ref EmptySlot;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int FindGroup(int slice, uint identity)
     {
-        var keys = _groupKeys;
-        var mask = keys.Length - 1;
+        var slots = _groupSlots;
+        var mask = slots.Length - 1;
         var key = GroupKey(slice, identity);
         var at = (int)((key * HashMultiplier) >> _groupShift);
         while (true)
         {
-            var candidate = keys[at];
-            if (candidate == key) return _groupValues[at];
-            if (candidate == EmptyKey) return -1;
-            at = (at + 1) & mask;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int FindEntry(int group, int length, uint maskedKey)
-    {
-        var keys = _entryKeys;
-        var mask = keys.Length - 1;
-        var key = EntryKey(group, length, maskedKey);
-        var at = (int)((key * HashMultiplier) >> _entryShift);
-        while (true)
-        {
-            var candidate = keys[at];
-            if (candidate == key) return _entryValues[at];
-            if (candidate == EmptyKey) return -1;
+            ref readonly var slot = ref slots[at];
+            if (slot.Key == key) return slot.Group;
+            if (slot.Key == EmptyKey) return -1;
             at = (at + 1) & mask;
         }
     }
