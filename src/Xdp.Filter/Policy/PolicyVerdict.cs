@@ -6,14 +6,15 @@ namespace Xdp.Filter.Policy;
 /// </summary>
 public enum PolicyVerdict : byte
 {
-    /// <summary>An allow rule matched and no deny rule did.</summary>
-    Allow = 0,
+    /// <summary>No allow rule matched and the endpoint is in default deny for this direction. Zero, so a
+    /// default-initialised decision fails closed.</summary>
+    DefaultDeny = 0,
     /// <summary>A deny rule matched (deny wins over allow).</summary>
     Deny = 1,
+    /// <summary>An allow rule matched and no deny rule did.</summary>
+    Allow = 2,
     /// <summary>No rule matched and the endpoint is not in default deny for this direction.</summary>
-    DefaultAllow = 2,
-    /// <summary>No allow rule matched and the endpoint is in default deny for this direction.</summary>
-    DefaultDeny = 3,
+    DefaultAllow = 3,
 }
 
 /// <summary>A verdict and the policy map entry that gave it (index into the per-entry counters).</summary>

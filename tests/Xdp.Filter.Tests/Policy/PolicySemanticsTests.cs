@@ -283,6 +283,7 @@ public class PolicySemanticsTests
         Assert.Equal(new PolicyDecision(DefaultDeny, PolicyMap.NoSliceEntry).Verdict, map.Lookup(RemoteFrontend, PolicyDirection.Ingress, SecurityIdentity.World, Proto.Tcp, 80).Verdict);
         Assert.Equal(PolicyMap.NoSliceEntry, map.Lookup(99, PolicyDirection.Egress, SecurityIdentity.World, Proto.Tcp, 80).Entry);
         Assert.Equal(DefaultDeny, map.Lookup(-1, PolicyDirection.Egress, SecurityIdentity.World, Proto.Tcp, 80).Verdict);
+        Assert.False(default(PolicyDecision).Allowed);
     }
 
     [Fact]
