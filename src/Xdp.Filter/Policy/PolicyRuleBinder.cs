@@ -185,7 +185,9 @@ internal sealed class PolicyRuleBinder
         var errorsBefore = _errors.Count;
 
         LabelSelector? selector = null;
-        if (fields.TryGetValue("endpointSelector", out var sel)) selector = Selector(sel.Node, sel.Path);
+        // A null selector is a missing one (Cilium refuses a rule without a subject), not "select all".
+        if (fields.TryGetValue("endpointSelector", out var sel) && sel.Node is not PolicyScalarNode { Kind: PolicyScalarKind.Null })
+            selector = Selector(sel.Node, sel.Path);
         else Error(path, "endpointSelector is required (use {} to select every endpoint)");
 
         var ingress = PeerRules(fields, "ingress", PolicyDirection.Ingress, ns);

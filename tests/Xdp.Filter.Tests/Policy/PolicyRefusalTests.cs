@@ -63,6 +63,8 @@ public class PolicyRefusalTests
         "[0].Ingress", "ingress given twice (keys are matched ignoring case)")]
     [InlineData("[{\"ingress\": [{}]}]",
         "[0]", "endpointSelector is required")]
+    [InlineData("[{\"endpointSelector\": null, \"ingress\": [{}]}]",
+        "[0]", "endpointSelector is required")]
     [InlineData("[{" + Sel + ", \"enableDefaultDeny\": {\"ingress\": \"yes\"}}]",
         "[0].enableDefaultDeny.ingress", "expected true or false")]
     [InlineData("[{" + Sel + ", \"ingress\": {\"fromEndpoints\": []}}]",
