@@ -51,6 +51,14 @@ public enum DropReason : byte
     NoFloodTarget,
     /// <summary>No free UMEM frame for a copy (head-end replication).</summary>
     NoFreeFrame,
+    /// <summary>Policy: a deny rule matched (deny wins over allow).</summary>
+    PolicyDenied,
+    /// <summary>Policy: the endpoint is in default deny for the direction and no allow rule matched.</summary>
+    PolicyDefaultDenied,
+    /// <summary>Connection tracking: not a valid packet of a flow (e.g. a TCP segment other than SYN opening one, an unrequested echo reply).</summary>
+    ConntrackInvalid,
+    /// <summary>Connection tracking: no slot for a new flow (the table's eviction rule found none to reuse).</summary>
+    ConntrackFull,
     Count,
 }
 

@@ -13,6 +13,7 @@ public static class XdpNetCommand
         RunCommand.Create(),
         ValidateCommand.Create(),
         StatsCommand.Create(),
+        ConntrackCommand.Create(),
         ReplayCommand.Create(),
     ];
 

@@ -186,12 +186,16 @@ public sealed class VxlanFdbConfig
     public string Vtep { get; set; } = "";
 }
 
-/// <summary>A local endpoint (container): its addresses, the interface it is behind, and the labels policies select it by.</summary>
+/// <summary>
+/// An endpoint (container) and the labels policies select it by. With an <see cref="Interface"/> it is local (behind
+/// one of this host's interfaces, its policy enforced here); without, it is a remote endpoint whose addresses and labels
+/// give its traffic an identity here.
+/// </summary>
 public sealed class EndpointConfig
 {
     public string Name { get; set; } = "";
-    /// <summary>Host end of the container's veth (an Interfaces entry with Role "local").</summary>
-    public string Interface { get; set; } = "";
+    /// <summary>Host end of a local container's veth (an Interfaces entry with Role "local"); empty for a remote endpoint.</summary>
+    public string? Interface { get; set; }
     /// <summary>IPv4 and IPv6 addresses of the endpoint.</summary>
     public List<string> Addresses { get; set; } = [];
     /// <summary>
@@ -201,23 +205,24 @@ public sealed class EndpointConfig
     public List<string> Labels { get; set; } = [];
 }
 
-/// <summary>Network policy (Cilium's L3/L4 language) and connection tracking.</summary>
+/// <summary>Network policy (Cilium's L3/L4 language) and connection tracking. Enforced when <see cref="Files"/> is not empty.</summary>
 public sealed class PolicyConfig
 {
-    /// <summary>Policy files or glob patterns (JSON or YAML), relative to the configuration file's directory.</summary>
+    /// <summary>Policy files, directories or glob patterns (JSON or YAML), relative to the configuration file's directory.</summary>
     public List<string> Files { get; set; } = [];
-    /// <summary>"default" (an endpoint is default-deny in a direction once a policy selects it there), "always", "never" (as Cilium's enable-policy).</summary>
-    public string Enforcement { get; set; } = "default";
     public ConntrackConfig Conntrack { get; set; } = new();
 }
 
+/// <summary>Connection tracking: table size and timeouts (seconds; each packet of a flow restarts its timer).</summary>
 public sealed class ConntrackConfig
 {
-    /// <summary>Flows tracked at most (all endpoints).</summary>
-    public int MaxEntries { get; set; } = 262144;
+    /// <summary>Slots of the table, a power of two (at most about 90% fill before the eviction rule applies).</summary>
+    public int Capacity { get; set; } = 65536;
     public int TcpSynSeconds { get; set; } = 60;
     public int TcpEstablishedSeconds { get; set; } = 21600;
+    public int TcpHalfClosedSeconds { get; set; } = 120;
     public int TcpClosingSeconds { get; set; } = 10;
     public int UdpSeconds { get; set; } = 60;
+    public int UdpRepliedSeconds { get; set; } = 180;
     public int IcmpSeconds { get; set; } = 30;
 }

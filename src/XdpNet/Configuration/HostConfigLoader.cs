@@ -57,6 +57,9 @@ public static partial class HostConfigLoader
             return new HostConfigLoadResult(null, errors);
         }
         ReplaceDefaultLists(root, config);
+        // Policy files are named relative to the configuration file, wherever the process runs.
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        config.Policy.Files = config.Policy.Files.ConvertAll(f => Path.IsPathRooted(f) ? f : Path.GetFullPath(Path.Combine(directory, f)));
         return new HostConfigLoadResult(config, errors);
     }
 

@@ -17,6 +17,7 @@ public static class HostConfigValidator
         new RoutesValidator(),
         new IlaValidator(),
         new VxlanValidator(),
+        new PolicyValidator(),
         new StatsValidator(),
     ];
 

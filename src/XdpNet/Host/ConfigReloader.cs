@@ -58,9 +58,10 @@ public sealed class ConfigReloader
         HostPipeline pipeline;
         try
         {
-            pipeline = HostPipelineBuilder.Build(next, _interfaces, _resolver.ReadTable(), _hostAddresses);
+            pipeline = HostPipelineBuilder.Build(next, _interfaces, _resolver.ReadTable(), _hostAddresses,
+                allocator: _plane.Worker.Pipeline.Policy?.Allocator);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or Xdp.Filter.Policy.PolicyLoadException or IOException)
         {
             _log.WriteLine($"reload refused: {e.Message}; the running configuration stays");
             Refused++;
@@ -74,6 +75,8 @@ public sealed class ConfigReloader
         var vxlan = pipeline.Vxlan;
         var vxlanEnabled = pipeline.VxlanEnabled;
         var keepLearned = Running.Vxlan.MaxLearned == next.Vxlan.MaxLearned;
+        var policy = pipeline.Policy;
+        var localInterfaces = pipeline.LocalInterfaces;
         _plane.Worker.Publish((ref HostPipeline p) =>
         {
             p.Forwarding.Tables = tables;
@@ -98,6 +101,11 @@ public sealed class ConfigReloader
                 p.Vxlan = vxlan;
             }
             p.VxlanEnabled = vxlanEnabled;
+            // The running engine keeps its tracked connections and takes the new policy; a first policy brings its own.
+            if (policy is null) p.Policy = null;
+            else if (p.Policy is { } engine) engine.Install(policy.Policy);
+            else p.Policy = policy;
+            p.LocalInterfaces = localInterfaces;
         });
         if (vxlanEnabled) DataPlaneHost.RequestVtepResolution(pipeline);
         _refresher.Reset(tables);
@@ -110,7 +118,7 @@ public sealed class ConfigReloader
         Running = next;
         Reloads++;
         var mappings = next.Ila.Domains.Sum(d => d.Mappings.Count);
-        _log.WriteLine($"reload: applied ({next.Routes.Count} routes, {next.Ila.Domains.Count} ILA domains, {mappings} mappings, {next.Vxlan.Segments.Count} VXLAN segments)");
+        _log.WriteLine($"reload: applied ({next.Routes.Count} routes, {next.Ila.Domains.Count} ILA domains, {mappings} mappings, {next.Vxlan.Segments.Count} VXLAN segments, {(policy is null ? "no policy" : $"{policy.Policy.Map.EntryCount} policy entries")})");
         return true;
     }
 
@@ -142,6 +150,12 @@ public sealed class ConfigReloader
         var nb = next.BusyPoll;
         if (bp.Enabled != nb.Enabled || bp.TimeoutUs != nb.TimeoutUs || bp.Budget != nb.Budget || bp.Prefer != nb.Prefer) yield return "BusyPoll";
         if (running.Stats.Socket != next.Stats.Socket) yield return "Stats:Socket";
+        var ct = running.Policy.Conntrack;
+        var nct = next.Policy.Conntrack;
+        if (ct.Capacity != nct.Capacity || ct.TcpSynSeconds != nct.TcpSynSeconds || ct.TcpEstablishedSeconds != nct.TcpEstablishedSeconds
+            || ct.TcpHalfClosedSeconds != nct.TcpHalfClosedSeconds || ct.TcpClosingSeconds != nct.TcpClosingSeconds
+            || ct.UdpSeconds != nct.UdpSeconds || ct.UdpRepliedSeconds != nct.UdpRepliedSeconds || ct.IcmpSeconds != nct.IcmpSeconds)
+            yield return "Policy:Conntrack";
     }
 
     /// <summary>The running values of every restart-only setting replace the file's (each interface keeps the new file's steering).</summary>
@@ -153,6 +167,7 @@ public sealed class ConfigReloader
         next.Rings = running.Rings;
         next.BusyPoll = running.BusyPoll;
         next.Stats = running.Stats;
+        next.Policy.Conntrack = running.Policy.Conntrack;
         next.Interfaces = running.Interfaces.Select(i => new InterfaceConfig
         {
             Name = i.Name,

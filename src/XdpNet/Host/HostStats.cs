@@ -12,7 +12,8 @@ public static class HostStats
     public static StatsServer Serve(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started)
     {
         var path = config.Stats.Socket ?? StatsServer.DefaultSocketPath(config.Node.Name);
-        return new StatsServer(path, () => Snapshot(config, plane, started));
+        return new StatsServer(path, () => Snapshot(config, plane, started),
+            plane.Worker.Pipeline.Policy is null ? null : () => Conntrack(config, plane));
     }
 
     public static StatsSnapshot Snapshot(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started)
@@ -71,6 +72,7 @@ public static class HostStats
         snapshot.Stages["checksum"] = new Dictionary<string, long> { ["completed"] = Volatile.Read(ref plane.Worker.Pipeline.Checksums.Completed) };
         ref var pipeline = ref plane.Worker.Pipeline;
         AddVxlan(snapshot, pipeline.Vxlan, pipeline.VxlanEnabled, pipeline.Forwarding.Tables);
+        AddPolicy(snapshot, pipeline.Policy);
         return snapshot;
     }
 
@@ -112,4 +114,84 @@ public static class HostStats
 
     private static string InterfaceName(Xdp.Runtime.Routing.ForwardingTables forwarding, int index) =>
         index < forwarding.Interfaces.Length ? forwarding.Interfaces[index].Name : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Policy decisions and connection-tracking counters, as stages.</summary>
+    internal static void AddPolicy(StatsSnapshot snapshot, Xdp.Filter.Stage.PolicyEngine? engine)
+    {
+        if (engine is null) return;
+        var c = engine.Counters;
+        snapshot.Stages["policy"] = new Dictionary<string, long>
+        {
+            ["allowed"] = Volatile.Read(ref c.Allowed),
+            ["denied"] = Volatile.Read(ref c.Denied),
+            ["default_denied"] = Volatile.Read(ref c.DefaultDenied),
+            ["established"] = Volatile.Read(ref c.Established),
+            ["related"] = Volatile.Read(ref c.Related),
+            ["neighbor_discovery"] = Volatile.Read(ref c.NeighborDiscovery),
+            ["flows_created"] = Volatile.Read(ref c.FlowsCreated),
+            ["policy_entries"] = engine.Policy.Map.EntryCount,
+            ["identities"] = engine.Policy.Identities.Identities.Count,
+        };
+        snapshot.Stages["conntrack"] = ConntrackCounters(engine.Conntrack);
+    }
+
+    private static Dictionary<string, long> ConntrackCounters(Xdp.Filter.Conntrack.ConntrackTable table)
+    {
+        var t = table.Counters;
+        return new Dictionary<string, long>
+        {
+            ["entries"] = Volatile.Read(ref t.Entries),
+            ["created"] = Volatile.Read(ref t.Created),
+            ["hits"] = Volatile.Read(ref t.Hits),
+            ["related"] = Volatile.Read(ref t.Related),
+            ["expired"] = Volatile.Read(ref t.Expired),
+            ["evicted"] = Volatile.Read(ref t.Evicted),
+            ["full"] = Volatile.Read(ref t.Full),
+            ["invalid"] = Volatile.Read(ref t.Invalid),
+        };
+    }
+
+    /// <summary>The connection-tracking table, read while the worker runs (an entry may be torn: display only).</summary>
+    public static ConntrackSnapshot Conntrack(HostConfig config, DataPlane<HostPipeline> plane)
+    {
+        var engine = plane.Worker.Pipeline.Policy ?? throw new InvalidOperationException("no policy configured");
+        var table = engine.Conntrack;
+        var snapshot = new ConntrackSnapshot
+        {
+            Node = config.Node.Name,
+            Timestamp = DateTimeOffset.UtcNow,
+            Capacity = table.Capacity,
+            Counters = ConntrackCounters(table),
+        };
+        foreach (var e in table.Snapshot(Environment.TickCount64))
+        {
+            snapshot.Flows.Add(new ConntrackFlowStats
+            {
+                Protocol = ProtocolName(e.Protocol),
+                Source = e.Source.ToString(),
+                SourcePort = e.SourcePort,
+                Destination = e.Destination.ToString(),
+                DestinationPort = e.DestinationPort,
+                State = e.StateName,
+                Assured = e.Assured,
+                AgeSeconds = e.AgeMilliseconds / 1000.0,
+                ExpiresInSeconds = e.RemainingMilliseconds / 1000.0,
+                PacketsOriginal = e.PacketsOriginal,
+                BytesOriginal = e.BytesOriginal,
+                PacketsReply = e.PacketsReply,
+                BytesReply = e.BytesReply,
+            });
+        }
+        return snapshot;
+    }
+
+    private static string ProtocolName(byte protocol) => protocol switch
+    {
+        6 => "tcp",
+        17 => "udp",
+        1 => "icmp",
+        58 => "icmpv6",
+        132 => "sctp",
+        _ => protocol.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

@@ -4,6 +4,7 @@ using Xdp.Runtime.Offload;
 using Xdp.Runtime.Pipeline;
 using Xdp.Runtime.Routing;
 using Xdp.Vxlan;
+using Xdp.Filter.Stage;
 
 namespace XdpNet.Pipeline;
 
@@ -26,6 +27,10 @@ public struct HostPipeline : IPacketStage
     public VxlanStage Vxlan;
     /// <summary>False when no VXLAN segment is configured.</summary>
     public bool VxlanEnabled;
+    /// <summary>Policy and connection tracking; null when no policy file is configured.</summary>
+    public PolicyEngine? Policy;
+    /// <summary>Which interface indexes are local (container) interfaces, for the policy's directions.</summary>
+    public bool[] LocalInterfaces;
 
     public HostPipeline(ForwardingTables tables)
         : this(tables, new IlaStage(IlaTranslator.Empty, IlaMissAction.Drop), ilaEnabled: false)
@@ -44,6 +49,7 @@ public struct HostPipeline : IPacketStage
 
     public HostPipeline(ForwardingTables tables, IlaStage ila, bool ilaEnabled, NeighborResponderStage neighbors)
     {
+        LocalInterfaces = [];
         Forwarding = new ForwardingStage(tables);
         Ila = ila;
         IlaEnabled = ilaEnabled;
@@ -51,6 +57,22 @@ public struct HostPipeline : IPacketStage
     }
 
     public Verdict Process(ref PacketContext packet)
+    {
+        var policy = Policy;
+        if (policy is null) return Route(ref packet);
+        // Egress policy of the sending endpoint on the packet as it arrived; ingress policy of the receiving one on the
+        // packet as it leaves. The data plane's own answers back to the sender (neighbour proxy, too-big errors) are not
+        // the peer's traffic and skip the ingress check.
+        var local = LocalInterfaces;
+        var ingress = packet.IngressInterface;
+        var reason = policy.Begin(ref packet, (uint)ingress < (uint)local.Length && local[ingress]);
+        if (reason != DropReason.None) return packet.Drop(reason);
+        var verdict = Route(ref packet);
+        var egress = packet.EgressInterface;
+        return policy.End(ref packet, verdict, egress != ingress && (uint)egress < (uint)local.Length && local[egress]);
+    }
+
+    private Verdict Route(ref PacketContext packet)
     {
         if (VxlanEnabled)
         {

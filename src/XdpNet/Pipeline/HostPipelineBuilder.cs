@@ -6,6 +6,9 @@ using Xdp.Runtime.Neighbors;
 using Xdp.Runtime.Routing;
 using Xdp.Runtime.Wire;
 using Xdp.Vxlan;
+using Xdp.Filter.Conntrack;
+using Xdp.Filter.Policy;
+using Xdp.Filter.Stage;
 using XdpNet.Configuration;
 
 namespace XdpNet.Pipeline;
@@ -46,8 +49,10 @@ public static class HostPipelineBuilder
 
     /// <param name="interfaceAddresses">The host's own addresses per interface name, answered by the neighbour proxy;
     /// null reads them from the kernel (an interface that does not exist, as in replay, has none).</param>
+    /// <param name="allocator">Identity numbers to keep (a reload passes the running one); null starts afresh.</param>
     public static HostPipeline Build(HostConfig config, IReadOnlyList<ResolvedInterface> interfaces, NeighbourTable? neighbours = null,
-        IReadOnlyList<IPAddress>? hostAddresses = null, IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? interfaceAddresses = null)
+        IReadOnlyList<IPAddress>? hostAddresses = null, IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? interfaceAddresses = null,
+        IdentityAllocator? allocator = null)
     {
         var tables = BuildForwarding(config, interfaces, neighbours);
         var ila = BuildIla(config, hostAddresses ?? []);
@@ -58,7 +63,68 @@ public static class HostPipelineBuilder
             pipeline.Vxlan = new VxlanStage(vxlanTables, new LearnedFdb(config.Vxlan.MaxLearned, vxlanTables.Settings.AgeingMilliseconds), new VxlanCounters());
             pipeline.VxlanEnabled = true;
         }
+        if (config.Policy.Files.Count > 0)
+        {
+            allocator ??= new IdentityAllocator();
+            var policy = BuildPolicy(config, hostAddresses ?? [], allocator);
+            var engine = new PolicyEngine(policy, new ConntrackTable(BuildConntrack(config.Policy.Conntrack))) { Allocator = allocator };
+            var local = LocalInterfaces(config, tables);
+            engine.SetLocalInterfaces(local);
+            pipeline.Policy = engine;
+            pipeline.LocalInterfaces = local;
+        }
         return pipeline;
+    }
+
+    /// <summary>A label written "key=value" ("k8s:app=web": the key keeps its source prefix for the policy loader to strip).</summary>
+    public static bool TryParseLabel(string text, out string key, out string value)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        key = eq > 0 ? text[..eq].Trim() : "";
+        value = eq > 0 ? text[(eq + 1)..].Trim() : "";
+        return key.Length > 0 && !key.Contains(' ', StringComparison.Ordinal);
+    }
+
+    /// <summary>The configured endpoints as policy endpoints: one per address, local when they name an interface.</summary>
+    public static List<PolicyEndpoint> BuildPolicyEndpoints(HostConfig config)
+    {
+        var list = new List<PolicyEndpoint>();
+        foreach (var e in config.Endpoints)
+        {
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var l in e.Labels)
+            {
+                if (TryParseLabel(l, out var key, out var value)) labels[key] = value;
+            }
+            foreach (var a in e.Addresses) list.Add(new PolicyEndpoint(IPAddress.Parse(a), labels, Local: !string.IsNullOrEmpty(e.Interface)));
+        }
+        return list;
+    }
+
+    /// <summary>Loads the policy files and compiles them against the endpoints and the host's addresses.</summary>
+    /// <exception cref="PolicyLoadException">A file does not parse or validate.</exception>
+    public static CompiledPolicy BuildPolicy(HostConfig config, IEnumerable<IPAddress> hostAddresses, IdentityAllocator allocator)
+    {
+        var rules = PolicyLoader.Load(config.Policy.Files);
+        return PolicyCompiler.Compile(rules, BuildPolicyEndpoints(config), hostAddresses, allocator);
+    }
+
+    public static ConntrackSettings BuildConntrack(ConntrackConfig c) => new(
+        c.Capacity, c.TcpSynSeconds * 1000L, c.TcpEstablishedSeconds * 1000L, c.TcpHalfClosedSeconds * 1000L,
+        c.TcpClosingSeconds * 1000L, c.UdpSeconds * 1000L, c.UdpRepliedSeconds * 1000L, c.IcmpSeconds * 1000L);
+
+    /// <summary>Which interface indexes of <paramref name="tables"/> are local (container) interfaces.</summary>
+    public static bool[] LocalInterfaces(HostConfig config, ForwardingTables tables)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var iface in config.Interfaces)
+        {
+            if (iface.Role == "local") names.Add(iface.Name);
+        }
+        var fwd = tables.Interfaces;
+        var local = new bool[fwd.Length];
+        for (var i = 0; i < fwd.Length; i++) local[i] = names.Contains(fwd[i].Name);
+        return local;
     }
 
     /// <summary>

@@ -11,7 +11,8 @@ public static class StatsClient
 
     /// <summary>The raw JSON line the server sent (without the newline).</summary>
     /// <exception cref="IOException">Cannot connect, the server closed without answering, or it reported an error.</exception>
-    public static string FetchJson(string socketPath, TimeSpan? timeout = null)
+    /// <param name="request">What to ask for: <see cref="StatsServer.StatsRequest"/> or <see cref="StatsServer.ConntrackRequest"/>.</param>
+    public static string FetchJson(string socketPath, TimeSpan? timeout = null, string request = StatsServer.StatsRequest)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         var ms = (int)(timeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
@@ -24,6 +25,14 @@ public static class StatsClient
         catch (SocketException e)
         {
             throw new IOException($"cannot connect to {socketPath}: {e.Message} (is xdpnet running?)", e);
+        }
+        try
+        {
+            socket.Send(Encoding.ASCII.GetBytes(request + "\n"));
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"writing to {socketPath}: {e.Message}", e);
         }
 
         using var buffer = new MemoryStream();
@@ -61,6 +70,22 @@ public static class StatsClient
         catch (JsonException e)
         {
             throw new IOException($"{socketPath} sent something that is not a stats snapshot: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The connection-tracking table of a running instance.</summary>
+    /// <exception cref="IOException">As <see cref="FetchJson"/>, or the answer is not a conntrack listing.</exception>
+    public static ConntrackSnapshot FetchConntrack(string socketPath, TimeSpan? timeout = null)
+    {
+        var json = FetchJson(socketPath, timeout, StatsServer.ConntrackRequest);
+        try
+        {
+            return JsonSerializer.Deserialize(json, StatsJsonContext.Default.ConntrackSnapshot)
+                ?? throw new IOException($"{socketPath} sent null");
+        }
+        catch (JsonException e)
+        {
+            throw new IOException($"{socketPath} sent something that is not a conntrack listing: {e.Message}", e);
         }
     }
 

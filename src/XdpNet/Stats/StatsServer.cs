@@ -11,9 +11,14 @@ namespace XdpNet.Stats;
 public sealed class StatsServer : IDisposable
 {
     public const string DefaultDirectory = "/run/xdpnet";
+    /// <summary>Request line for the counters (also what a connection that sends nothing within 200 ms gets).</summary>
+    public const string StatsRequest = "stats";
+    /// <summary>Request line for the connection-tracking table.</summary>
+    public const string ConntrackRequest = "conntrack";
 
     private readonly Socket _listener;
     private readonly Func<StatsSnapshot> _snapshot;
+    private readonly Func<ConntrackSnapshot>? _conntrack;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
     private int _disposed;
@@ -21,10 +26,12 @@ public sealed class StatsServer : IDisposable
     /// <param name="socketPath">Where to listen; the directory is created, a stale socket file (nobody listening) removed.</param>
     /// <param name="snapshot">Called once per connection, on a thread-pool thread.</param>
     /// <exception cref="IOException">Another process is already serving on <paramref name="socketPath"/>, or it cannot be bound.</exception>
-    public StatsServer(string socketPath, Func<StatsSnapshot> snapshot)
+    /// <param name="conntrack">The connection-tracking listing; null when the instance tracks no connections.</param>
+    public StatsServer(string socketPath, Func<StatsSnapshot> snapshot, Func<ConntrackSnapshot>? conntrack = null)
     {
         SocketPath = socketPath;
         _snapshot = snapshot;
+        _conntrack = conntrack;
         var directory = Path.GetDirectoryName(socketPath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         RemoveStaleSocket(socketPath);
@@ -91,7 +98,18 @@ public sealed class StatsServer : IDisposable
         {
             try
             {
-                var json = JsonSerializer.SerializeToUtf8Bytes(_snapshot(), StatsJsonContext.Default.StatsSnapshot);
+                var request = ReadRequest(client);
+                byte[] json;
+                if (request == ConntrackRequest)
+                {
+                    var listing = _conntrack?.Invoke() ?? throw new InvalidOperationException("this instance tracks no connections (no Policy:Files configured)");
+                    json = JsonSerializer.SerializeToUtf8Bytes(listing, StatsJsonContext.Default.ConntrackSnapshot);
+                }
+                else
+                {
+                    if (request != StatsRequest) throw new InvalidOperationException($"unknown request '{request}' (expected {StatsRequest} or {ConntrackRequest})");
+                    json = JsonSerializer.SerializeToUtf8Bytes(_snapshot(), StatsJsonContext.Default.StatsSnapshot);
+                }
                 client.Send(json);
                 client.Send("\n"u8);
                 client.Shutdown(SocketShutdown.Send);
@@ -113,6 +131,24 @@ public sealed class StatsServer : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>The client's request line; a client that sends nothing within 200 ms gets the counters.</summary>
+    private static string ReadRequest(Socket client)
+    {
+        if (!client.Poll(200_000, SelectMode.SelectRead)) return StatsRequest;
+        Span<byte> buffer = stackalloc byte[64];
+        var length = 0;
+        client.ReceiveTimeout = 1000;
+        while (length < buffer.Length)
+        {
+            var n = client.Receive(buffer.Slice(length));
+            if (n == 0) break;
+            length += n;
+            if (buffer.Slice(0, length).Contains((byte)'\n')) break;
+        }
+        var text = Encoding.ASCII.GetString(buffer.Slice(0, length)).Trim();
+        return text.Length == 0 ? StatsRequest : text;
     }
 
     public void Dispose()

@@ -104,3 +104,33 @@ public sealed class FdbEntryStats
     public string? Vtep { get; set; }
     public double AgeSeconds { get; set; }
 }
+
+/// <summary>The connection-tracking table of a running instance (<c>xdpnet conntrack</c>).</summary>
+public sealed class ConntrackSnapshot
+{
+    public string Node { get; set; } = "";
+    public DateTimeOffset Timestamp { get; set; }
+    public int Capacity { get; set; }
+    /// <summary>created, hits, related, expired, evicted, full, invalid, entries.</summary>
+    public Dictionary<string, long> Counters { get; set; } = [];
+    public List<ConntrackFlowStats> Flows { get; set; } = [];
+}
+
+/// <summary>One tracked flow, in the direction of its first packet.</summary>
+public sealed class ConntrackFlowStats
+{
+    /// <summary>"tcp", "udp", "icmp", "icmpv6" or the protocol number.</summary>
+    public string Protocol { get; set; } = "";
+    public string Source { get; set; } = "";
+    public int SourcePort { get; set; }
+    public string Destination { get; set; } = "";
+    public int DestinationPort { get; set; }
+    public string State { get; set; } = "";
+    public bool Assured { get; set; }
+    public double AgeSeconds { get; set; }
+    public double ExpiresInSeconds { get; set; }
+    public ulong PacketsOriginal { get; set; }
+    public ulong BytesOriginal { get; set; }
+    public ulong PacketsReply { get; set; }
+    public ulong BytesReply { get; set; }
+}

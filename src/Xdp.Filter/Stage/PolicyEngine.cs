@@ -1,0 +1,246 @@
+using Xdp.Filter.Conntrack;
+using Xdp.Filter.Policy;
+using Xdp.Runtime.Pipeline;
+using Xdp.Runtime.Wire;
+
+namespace Xdp.Filter.Stage;
+
+/// <summary>
+/// Policy enforcement in the data plane: connection tracking first, the compiled policy map for what is not part of
+/// a known flow. Cilium's model: a local endpoint's <b>egress</b> policy applies to what it sends (checked when the
+/// packet arrives from its interface, before any other stage rewrites it), its <b>ingress</b> policy to what it
+/// receives (checked when the pipeline has decided to transmit a packet out of a local interface: after
+/// decapsulation or ILA translation, on the packet the endpoint will see). A packet between two local endpoints is
+/// checked both ways. A flow is created in the connection-tracking table once every check of its first packet allowed
+/// it and the packet is actually sent; its replies and related ICMP errors then pass without a lookup, so default-deny
+/// ingress does not break an endpoint's own outgoing connections.
+/// <para>
+/// Per packet: one conntrack lookup, and for a new flow one identity LPM lookup and one policy map lookup per
+/// direction: a fixed number of table lookups whatever the number of rules. Owned by the worker (single writer): the
+/// scratch state of the packet in flight lives here.
+/// </para>
+/// </summary>
+public sealed class PolicyEngine
+{
+    private readonly PolicyEmitter _emitter;
+    private ConntrackPacket _pending;
+    private bool _hasPending;
+    private bool _tracked;
+    private uint _packets;
+
+    public PolicyEngine(CompiledPolicy policy, ConntrackTable conntrack)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(conntrack);
+        Conntrack = conntrack;
+        Install(policy);
+        _emitter = new PolicyEmitter(this);
+    }
+
+    /// <summary>The policy in force (replaced by <see cref="Install"/> between batches).</summary>
+    public CompiledPolicy Policy { get; private set; } = null!;
+    /// <summary>Packet and byte counters per policy map entry, for <see cref="Policy"/>.</summary>
+    public PolicyCounters EntryCounters { get; private set; } = null!;
+    public ConntrackTable Conntrack { get; }
+    public PolicyStageCounters Counters { get; } = new();
+    /// <summary>Keeps identity numbers stable across reloads (the host passes it to the next compilation).</summary>
+    public IdentityAllocator? Allocator { get; init; }
+
+    /// <summary>Puts a newly compiled policy in force (the worker calls it between two batches). Flows already tracked keep passing.</summary>
+    public void Install(CompiledPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        Policy = policy;
+        EntryCounters = policy.Map.CreateCounters();
+    }
+
+    /// <summary>
+    /// Start of a packet: when it comes from a local interface, the egress policy of the endpoint that sent it.
+    /// Returns <see cref="DropReason.None"/> to go on. Also wraps the packet's emitter so flooded copies to local
+    /// endpoints meet their ingress policy.
+    /// </summary>
+    public DropReason Begin(ref PacketContext packet, bool fromLocalInterface)
+    {
+        _hasPending = false;
+        _tracked = false;
+        // Expired flows are reclaimed a little at a time, so lookups do not have to do it and no pause is long.
+        if ((++_packets & 1023) == 0) Conntrack.Sweep(Environment.TickCount64, 256);
+        if (packet.Emitter is { } inner && inner != _emitter)
+        {
+            _emitter.Inner = inner;
+            packet.Emitter = _emitter;
+        }
+        if (!fromLocalInterface || !TryParse(ref packet, out var parsed)) return DropReason.None;
+        var identities = Policy.Identities;
+        var tuple = parsed.Tuple;
+        var endpoint = LocalEndpoint(identities, tuple.IsIpv6, tuple.Source);
+        if (endpoint < 0) return DropReason.None;
+        return Check(in parsed, endpoint, PolicyDirection.Egress, PeerIdentity(identities, tuple.IsIpv6, tuple.Destination), packet.Length);
+    }
+
+    /// <summary>
+    /// End of a packet: when it goes out of a local interface, the ingress policy of the endpoint it is for; then,
+    /// if the packet is sent and opens an allowed flow, the flow is created. Returns the final verdict.
+    /// </summary>
+    public Verdict End(ref PacketContext packet, Verdict verdict, bool toLocalInterface)
+    {
+        if (verdict != Verdict.Tx)
+        {
+            _hasPending = false;
+            return verdict;
+        }
+        if (toLocalInterface && !_tracked)
+        {
+            var reason = CheckIngress(ref packet);
+            if (reason != DropReason.None)
+            {
+                _hasPending = false;
+                return packet.Drop(reason);
+            }
+        }
+        if (_hasPending)
+        {
+            _hasPending = false;
+            if (Conntrack.Create(in _pending, Environment.TickCount64) == ConntrackVerdict.Full) return packet.Drop(DropReason.ConntrackFull);
+            Counters.FlowsCreated++;
+        }
+        return Verdict.Tx;
+    }
+
+    private DropReason CheckIngress(ref PacketContext packet)
+    {
+        if (!TryParse(ref packet, out var parsed)) return DropReason.None;
+        var identities = Policy.Identities;
+        var tuple = parsed.Tuple;
+        var endpoint = LocalEndpoint(identities, tuple.IsIpv6, tuple.Destination);
+        if (endpoint < 0) return DropReason.None;
+        return Check(in parsed, endpoint, PolicyDirection.Ingress, PeerIdentity(identities, tuple.IsIpv6, tuple.Source), packet.Length);
+    }
+
+    private DropReason Check(in ConntrackPacket parsed, int endpoint, PolicyDirection direction, uint peer, int length)
+    {
+        var tuple = parsed.Tuple;
+        if (IsNeighborDiscovery(in parsed))
+        {
+            Counters.NeighborDiscovery++;
+            _tracked = true;
+            return DropReason.None;
+        }
+        // A flow created by this packet's egress check is not in the table yet: its ingress check must look at policy.
+        if (!_hasPending)
+        {
+            switch (Conntrack.Track(in parsed, Environment.TickCount64, out _))
+            {
+                case ConntrackVerdict.Established:
+                    Counters.Established++;
+                    _tracked = true;
+                    return DropReason.None;
+                case ConntrackVerdict.Related:
+                    Counters.Related++;
+                    _tracked = true;
+                    return DropReason.None;
+                case ConntrackVerdict.Invalid:
+                    return DropReason.ConntrackInvalid;
+            }
+        }
+        var port = tuple.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6 ? parsed.IcmpType : tuple.DestinationPort;
+        var decision = Policy.Map.Lookup(endpoint, direction, peer, tuple.Protocol, port);
+        EntryCounters.Count(decision, length);
+        if (!decision.Allowed)
+        {
+            if (decision.Verdict == PolicyVerdict.Deny)
+            {
+                Counters.Denied++;
+                return DropReason.PolicyDenied;
+            }
+            Counters.DefaultDenied++;
+            return DropReason.PolicyDefaultDenied;
+        }
+        Counters.Allowed++;
+        if (parsed.Kind != ConntrackPacketKind.Other || tuple.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
+        {
+            if (!_hasPending)
+            {
+                _pending = parsed;
+                _hasPending = true;
+            }
+        }
+        return DropReason.None;
+    }
+
+    /// <summary>Router/neighbour solicitations and advertisements and redirects (RFC 4861) are never policy's business.</summary>
+    private static bool IsNeighborDiscovery(in ConntrackPacket parsed) =>
+        parsed.Tuple.Protocol == IpProtocol.Icmpv6 && parsed.IcmpType is >= 133 and <= 137;
+
+    private static int LocalEndpoint(IdentityTable identities, bool ipv6, UInt128 address)
+    {
+        int endpoint;
+        if (ipv6) identities.LookupV6(address, out endpoint);
+        else identities.LookupV4((uint)(address >> 96), out endpoint);
+        return endpoint >= 0 && identities.Endpoints[endpoint].Local ? endpoint : -1;
+    }
+
+    private static uint PeerIdentity(IdentityTable identities, bool ipv6, UInt128 address) =>
+        ipv6 ? identities.LookupV6(address) : identities.LookupV4((uint)(address >> 96));
+
+    private static bool TryParse(ref PacketContext packet, out ConntrackPacket parsed)
+    {
+        parsed = default;
+        if (!EthernetFrame.TryCreate(packet.Bytes, out var frame)) return false;
+        return frame.EtherType switch
+        {
+            EtherType.Ipv4 => ConntrackPacket.TryParseIpv4(frame.Payload, out parsed),
+            EtherType.Ipv6 => ConntrackPacket.TryParseIpv6(frame.Payload, out parsed),
+            _ => false,
+        };
+    }
+
+    /// <summary>
+    /// Flooded copies bypass the end of the pipeline: this emitter runs the ingress policy on each copy bound for a local
+    /// interface before handing it to the real emitter. Copies never create flows (their sender's next packet, or the
+    /// reply, is checked as usual).
+    /// </summary>
+    private sealed class PolicyEmitter(PolicyEngine engine) : PacketEmitter
+    {
+        public PacketEmitter? Inner;
+
+        /// <summary>Interfaces whose copies are checked (set by the host: the local ones).</summary>
+        public bool[] LocalInterfaces = [];
+
+        public override bool TryClone(in PacketContext source, out PacketContext copy)
+        {
+            if (Inner is null || !Inner.TryClone(in source, out copy))
+            {
+                copy = default;
+                return false;
+            }
+            copy.Emitter = this;
+            return true;
+        }
+
+        public override void Complete(ref PacketContext copy, Verdict verdict)
+        {
+            if (verdict == Verdict.Tx && (uint)copy.EgressInterface < (uint)LocalInterfaces.Length && LocalInterfaces[copy.EgressInterface])
+            {
+                var pending = engine._hasPending;
+                var pendingPacket = engine._pending;
+                var tracked = engine._tracked;
+                engine._hasPending = true; // no conntrack lookups or creations for copies
+                engine._tracked = false;
+                var reason = engine.CheckIngress(ref copy);
+                engine._hasPending = pending;
+                engine._pending = pendingPacket;
+                engine._tracked = tracked;
+                if (reason != DropReason.None)
+                {
+                    copy.Reason = reason;
+                    verdict = Verdict.Drop;
+                }
+            }
+            Inner!.Complete(ref copy, verdict);
+        }
+    }
+
+    /// <summary>Which interface indexes are local (container) interfaces: flooded copies to them meet ingress policy.</summary>
+    public void SetLocalInterfaces(bool[] local) => _emitter.LocalInterfaces = local;
+}

@@ -1,0 +1,20 @@
+namespace Xdp.Filter.Stage;
+
+/// <summary>What the policy stage decided, by outcome (written by the worker, read by the stats).</summary>
+public sealed class PolicyStageCounters
+{
+    /// <summary>Packets of a new (or untracked) flow a rule allowed, or default-allowed.</summary>
+    public long Allowed;
+    /// <summary>Packets dropped by a deny rule.</summary>
+    public long Denied;
+    /// <summary>Packets dropped because nothing allowed them under default deny.</summary>
+    public long DefaultDenied;
+    /// <summary>Packets of an established flow, passed without a policy lookup.</summary>
+    public long Established;
+    /// <summary>ICMP errors related to a tracked flow, passed without a policy lookup.</summary>
+    public long Related;
+    /// <summary>Neighbour discovery (ICMPv6 133..137), always allowed: a link without it does not work.</summary>
+    public long NeighborDiscovery;
+    /// <summary>Flows created in the connection-tracking table.</summary>
+    public long FlowsCreated;
+}
