@@ -11,27 +11,56 @@
 #   xdpnet       `xdpnet run --config <generated>` in the dut namespace, worker on CPU_DUT
 #   xdpnet-ila   the same with ILA: traffic to a SIR address translated to ILA before routing (FAMILY=6 only)
 #   c-ref        the lab's C AF_XDP forwarder ($LAB_BUILD/xskfwd, MAC rewrite), if built
+#   kernel-vxlan  the dut is a VXLAN tunnel endpoint made of the kernel's devices (see below)
+#   xdpnet-vxlan  the same VTEP job done by `xdpnet run` with a Vxlan section
 # veth has no IRQs: the receiver's NAPI runs on the sending CPU, so gen-ceiling and kernel run entirely on
 # CPU_GEN; the AF_XDP forwarders run their TX path (and s0's NAPI) on CPU_DUT.
+#
+# VXLAN cases (kernel-vxlan, xdpnet-vxlan): the same namespaces, but d0 is a container veth, member of the
+# L2 segment VNI 42, and d1 the underlay uplink (MTU 1600 on d1/s0, so 1500-byte inner frames fit):
+#
+#   [gen] g0 ==veth== d0 [dut: VTEP A] d1 ==underlay veth== s0 [sink: VTEP B] vx0
+#   198.18.3.1 (segment)              198.18.2.1   VTEPs    198.18.2.2         198.18.3.2 (segment)
+#   (IPv6 underlay with UNDERLAY=6: VTEPs 2001:db8:2::1/::2; FAMILY=6: segment 2001:db8:3::1/::2)
+#
+#   kernel-vxlan: bridge br0 { d0, vxlan0 (id 42, dstport 4789, local VTEP A, nolearning) }, a static FDB
+#                 entry for vx0's MAC towards VTEP B (bridge and VXLAN FDB), outer UDP checksum off over IPv4
+#                 (noudpcsum, xdpnet's default too; always on over IPv6).
+#   xdpnet-vxlan: d0 Role local (segment member), d1 Role uplink, Vxlan { Vtep A, segment 42 [d0], static
+#                 FDB entry vx0's MAC -> VTEP B }, VTEP B reached by a static route (no neighbour lookup).
+# Both do the same job per frame: take the inner frame from d0, look up the FDB, prepend outer Ethernet +
+# IP + UDP + VXLAN (50 B, 70 B over IPv6) and send it out of d1.
+#   pps (SIZES, inner frame bytes): the generator sends UDP from g0 to vx0's MAC and address; the sink counts
+#       the encapsulated packets at s0 (XDP, dropped before VTEP B sees them): the encapsulation rate.
+#   tcp (IPERF_SECONDS > 0): one iperf3 TCP stream g0 -> vx0 (198.18.3.2) through VTEP A (encapsulates
+#       data, decapsulates ACKs) and VTEP B, the kernel's vxlan device in the sink namespace; client and
+#       server pinned to CPU_GEN, so the data plane under test is alone on CPU_DUT (xdpnet) or, as for the
+#       kernel contender, runs in softirq on the sending CPU (kernel-vxlan). Reported as tcp_gbps (receiver).
+#       XDP on d0 takes TSO away from g0, so xdpnet carries 1514-byte frames while the kernel's VTEP gets
+#       64 KB TSO segments through whole; tcp-nogso (kernel-vxlan only) turns that off for a per-frame match.
 #
 # Settings (environment):
 #   DURATION=10  seconds per run         REPEAT=3  runs per (contender, size); the median is reported
 #   SIZES="64 1500"  frame bytes without FCS    FAMILY=4 (or 6)  generator traffic
-#   CONTENDERS="gen-ceiling kernel xdpnet c-ref"  CPU_GEN=0  CPU_DUT=1
+#   CONTENDERS="gen-ceiling kernel xdpnet c-ref kernel-vxlan xdpnet-vxlan"  CPU_GEN=0  CPU_DUT=1
+#   UNDERLAY=$FAMILY  VXLAN underlay family (4 or 6)   IPERF_SECONDS=5  iperf3 run length (0: no tcp runs)
 #   BUILD=1 (0: use DLL_LOADGEN / DLL_XDPNET as given; not XDPNET_*: xdpnet reads those as settings)
 #   LAB_BUILD=/tmp/xdplab-build
 #   QUIET_BUSY=20  wait (up to 30 s) until the machine is below this busy % before each run
 #   OVERRIDES_XDPNET="--Rings:Batch=32 ..."  extra xdpnet settings (command-line overrides)
 #   E2E_DEBUG=1  print the sink's and the generator's raw JSON of every run
 # Output: a table on stdout and perf/results/e2e-<timestamp>.csv (CPU columns from /proc/stat deltas over
-# the generator's run: usr/sys/soft/idle % of CPU_GEN and CPU_DUT).
+# the generator's run: usr/sys/soft/idle % of CPU_GEN and CPU_DUT; tcp rows: size "tcp", pps empty,
+# tcp_gbps = iperf3's receiver throughput).
 set -euo pipefail
 
 DURATION=${DURATION:-10}
 REPEAT=${REPEAT:-3}
 SIZES=${SIZES:-"64 1500"}
 FAMILY=${FAMILY:-4}
-CONTENDERS=${CONTENDERS:-"gen-ceiling kernel xdpnet c-ref"}
+CONTENDERS=${CONTENDERS:-"gen-ceiling kernel xdpnet c-ref kernel-vxlan xdpnet-vxlan"}
+UNDERLAY=${UNDERLAY:-$FAMILY}
+IPERF_SECONDS=${IPERF_SECONDS:-5}
 CPU_GEN=${CPU_GEN:-0}
 CPU_DUT=${CPU_DUT:-1}
 BUILD=${BUILD:-1}
@@ -47,6 +76,10 @@ ID="xe2e-$$-$RANDOM"
 NS_GEN=$ID-gen NS_DUT=$ID-dut NS_SINK=$ID-sink
 MAC_G0=02:00:00:00:01:01 MAC_D0=02:00:00:00:01:02 MAC_D1=02:00:00:00:02:01 MAC_S0=02:00:00:00:02:02
 if [[ $FAMILY == 6 ]]; then SRC=2001:db8:1::1 DST=2001:db8:2::2; else SRC=198.18.1.1 DST=198.18.2.2; fi
+# VXLAN cases: VTEP addresses on the underlay d1/s0, the segment's addresses on g0 and vx0 (MAC_VX0).
+MAC_VX0=02:00:00:00:03:02 VNI=42 VXLAN_PORT=4789
+if [[ $UNDERLAY == 6 ]]; then VTEP_A=2001:db8:2::1 VTEP_B=2001:db8:2::2; else VTEP_A=198.18.2.1 VTEP_B=198.18.2.2; fi
+if [[ $FAMILY == 6 ]]; then SEG_SRC=2001:db8:3::1 SEG_DST=2001:db8:3::2; else SEG_SRC=198.18.3.1 SEG_DST=198.18.3.2; fi
 PIDS=()
 
 log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -221,14 +254,14 @@ teardown_xdpnet-ila() { teardown_xdpnet; }
 setup_xdpnet() {
     SINK_NS=$NS_SINK SINK_IF=s0
     [[ -n $DLL_XDPNET && -f $DLL_XDPNET ]] || { SKIP="xdpnet.dll not built"; return 1; }
-    write_xdpnet_config "$WORK/xdpnet.json" "${XDPNET_EXTRA:-}"
+    "${XDPNET_CONFIG:-write_xdpnet_config}" "$WORK/xdpnet.json" "${XDPNET_EXTRA:-}"
     # No taskset: xdpnet pins its worker to Node.Cpu itself (and checks it against the CPUs it may use).
     bg "$WORK/xdpnet.log" ip netns exec "$NS_DUT" dotnet "$DLL_XDPNET" run --config "$WORK/xdpnet.json" ${OVERRIDES_XDPNET:-}
     DUTPID=$BGPID
     # Ready when it prints a line starting with "ready" (or its stats endpoint answers).
     local i
     for ((i = 0; i < 300; i++)); do
-        grep -qiE '^ready' "$WORK/xdpnet.log" && return 0
+        grep -qiE '^ready' "$WORK/xdpnet.log" 2>/dev/null && return 0
         if ((i % 10 == 9)) && nsx "$NS_DUT" dotnet "$DLL_XDPNET" stats --socket "$WORK/xdpnet.sock" --json >/dev/null 2>&1 \
             && kill -0 "$DUTPID" 2>/dev/null; then
             return 0
@@ -264,6 +297,148 @@ setup_c-ref() {
 }
 teardown_c-ref() { stop_pid "$DUTPID"; DUTPID=""; }
 
+# ---- VXLAN contenders ---------------------------------------------------------------------------------
+# vxlan_common: what both VXLAN contenders share: the underlay MTU, the generator's segment address, and
+# VTEP B in the sink namespace (the kernel's vxlan device vx0, the far end of iperf3; the pps sink drops the
+# packets at s0's XDP before VTEP B sees them).
+vxlan_common() {
+    SINK_NS=$NS_SINK SINK_IF=s0
+    SRC_OVERRIDE=$SEG_SRC DST_OVERRIDE=$SEG_DST DSTMAC_OVERRIDE=$MAC_VX0
+    local csum=noudpcsum
+    [[ $UNDERLAY == 6 ]] && csum=udpcsum
+    nsx "$NS_DUT" ip link set d1 mtu 1600
+    nsx "$NS_SINK" ip link set s0 mtu 1600
+    # d0 is a segment port now, not a routed interface: no addresses of its own, no IPv6 chatter.
+    nsx "$NS_DUT" ip addr flush dev d0
+    nsx "$NS_DUT" sysctl -qw net.ipv6.conf.d0.disable_ipv6=1
+    nsx "$NS_GEN" ip addr add 198.18.3.1/24 dev g0
+    nsx "$NS_GEN" ip neigh replace 198.18.3.2 lladdr $MAC_VX0 dev g0 nud permanent
+    nsx "$NS_SINK" ip link add vx0 address $MAC_VX0 type vxlan id $VNI dstport $VXLAN_PORT local "$VTEP_B" dev s0 nolearning $csum
+    nsx "$NS_SINK" ip link set vx0 mtu 1500
+    nsx "$NS_SINK" sysctl -qw net.ipv6.conf.vx0.accept_ra=0 net.ipv6.conf.vx0.router_solicitations=0
+    nsx "$NS_SINK" ip addr add 198.18.3.2/24 dev vx0
+    nsx "$NS_SINK" ip -6 addr add 2001:db8:3::2/64 dev vx0 nodad
+    nsx "$NS_SINK" ip link set vx0 up
+    nsx "$NS_SINK" bridge fdb append 00:00:00:00:00:00 dev vx0 dst "$VTEP_A"
+    nsx "$NS_SINK" ip neigh replace 198.18.3.1 lladdr $MAC_G0 dev vx0 nud permanent
+    nsx "$NS_SINK" ip neigh replace 2001:db8:3::1 lladdr $MAC_G0 dev vx0 nud permanent
+}
+
+setup_kernel-vxlan() {
+    vxlan_common
+    local csum=noudpcsum
+    [[ $UNDERLAY == 6 ]] && csum=udpcsum
+    nsx "$NS_DUT" ip link add vxlan0 type vxlan id $VNI dstport $VXLAN_PORT local "$VTEP_A" dev d1 nolearning $csum
+    nsx "$NS_DUT" ip link set vxlan0 mtu 1500
+    nsx "$NS_DUT" ip link add br0 type bridge mcast_snooping 0
+    nsx "$NS_DUT" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1 net.ipv6.conf.vxlan0.disable_ipv6=1
+    nsx "$NS_DUT" ip link set d0 master br0
+    nsx "$NS_DUT" ip link set vxlan0 master br0
+    nsx "$NS_DUT" ip link set vxlan0 up
+    nsx "$NS_DUT" ip link set br0 up
+    # Static entries, as xdpnet's Fdb: the bridge sends vx0's MAC to vxlan0, vxlan0 sends it to VTEP B; the
+    # all-zero entry sends broadcast and unknown unicast to VTEP B (xdpnet's Flood list).
+    nsx "$NS_DUT" bridge fdb replace $MAC_VX0 dev vxlan0 master static
+    nsx "$NS_DUT" bridge fdb append $MAC_VX0 dev vxlan0 dst "$VTEP_B"
+    nsx "$NS_DUT" bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst "$VTEP_B"
+    # As for the kernel contender: generator frames (live XDP frames) reach d0's stack only through NAPI.
+    nsx "$NS_DUT" ethtool -K d0 gro on >/dev/null
+}
+teardown_kernel-vxlan() { :; }
+
+# Interfaces:N:Mtu is xdpnet's own figure (default 1500, not read from the kernel): d1's must say 1600, or
+# 1500-byte inner frames are refused as too big (ICMP Fragmentation Needed back to the sender).
+write_xdpnet_vxlan_config() {
+    cat >"$1" <<EOF
+{
+  "Node": { "Name": "$ID", "Cpu": $CPU_DUT },
+  "Interfaces": [
+    { "Name": "d0", "Role": "local", "Queues": [ 0 ], "Bind": "copy", "Attach": "native", "Mtu": 1500 },
+    { "Name": "d1", "Role": "uplink", "Queues": [ 0 ], "Bind": "copy", "Attach": "native", "Mtu": 1600 }
+  ],
+  "Umem": { "FrameSize": 4096, "Frames": 16384, "Headroom": 256 },
+  "Rings": { "Rx": 2048, "Tx": 2048, "Fill": 4096, "Completion": 2048, "Batch": 64 },
+  "Routes": [
+    { "Prefix": "198.18.2.0/24", "Interface": "d1", "NextHopMac": "$MAC_S0" },
+    { "Prefix": "2001:db8:2::/64", "Interface": "d1", "NextHopMac": "$MAC_S0" }
+  ],
+  "Vxlan": {
+    "Vtep": "$VTEP_A", "Port": $VXLAN_PORT,
+    "Segments": [ { "Vni": $VNI, "Interfaces": [ "d0" ], "Learning": true, "Flood": [ "$VTEP_B" ],
+                    "Fdb": [ { "Mac": "$MAC_VX0", "Vtep": "$VTEP_B" } ] } ]
+  },
+  "Stats": { "Socket": "$WORK/xdpnet.sock" }
+}
+EOF
+}
+
+setup_xdpnet-vxlan() {
+    vxlan_common
+    XDPNET_CONFIG=write_xdpnet_vxlan_config
+    setup_xdpnet
+}
+teardown_xdpnet-vxlan() {
+    # What the VTEP did (and dropped) during the run, from its stats, before it stops.
+    nsx "$NS_DUT" dotnet "$DLL_XDPNET" stats --socket "$WORK/xdpnet.sock" --json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+v = s.get("stages", {}).get("vxlan", {})
+print("    xdpnet stages.vxlan:", ", ".join(f"{k}={x}" for k, x in v.items() if x), file=sys.stderr)
+for i in s.get("interfaces", []):
+    name, drops = i.get("name"), i.get("drops") or {}
+    ring = {k: x for k, x in i.get("xdp", {}).items() if x}
+    print(f"    xdpnet {name}: drops {drops} xdp {ring}", file=sys.stderr)
+' || true
+    teardown_xdpnet
+}
+
+# run_iperf CONTENDER tcp|tcp-nogso RUN: one iperf3 TCP stream g0 -> vx0 for IPERF_SECONDS (client and server
+# on CPU_GEN); appends a CSV row with that size and the receiver's Gbit/s. With XDP attached to d0 the kernel
+# turns off segmentation offload on its peer g0, so through xdpnet every TCP segment is one 1514-byte frame;
+# through the kernel's VTEP g0 keeps TSO and 64 KB segments cross bridge and vxlan0 whole (GSO). tcp-nogso
+# is the kernel's VTEP with that taken away (g0 tso/gso off, d0 gro off): the same per-frame job as xdpnet's.
+run_iperf() {
+    local c=$1 size=$2 run=$3 srvpid before after gbps retr cg cd
+    if [[ $size == tcp-nogso ]]; then
+        nsx "$NS_GEN" ethtool -K g0 tso off gso off >/dev/null
+        nsx "$NS_DUT" ethtool -K d0 gro off >/dev/null
+    fi
+    if [[ $FAMILY == 6 ]]; then
+        # The generator namespace runs without IPv6 (nothing of its own reaches the pps sink); iperf3 needs it.
+        nsx "$NS_GEN" sysctl -qw net.ipv6.conf.g0.disable_ipv6=0
+        nsx "$NS_GEN" ip -6 addr add 2001:db8:3::1/64 dev g0 nodad
+        nsx "$NS_GEN" ip -6 neigh replace 2001:db8:3::2 lladdr $MAC_VX0 dev g0 nud permanent
+    fi
+    bg "$WORK/iperf-server.log" ip netns exec "$NS_SINK" taskset -c "$CPU_GEN" iperf3 -s -1 -B "$SEG_DST" -p 5201 --forceflush
+    srvpid=$BGPID
+    wait_line "$WORK/iperf-server.log" 'listening' 10 "$srvpid" || { cat "$WORK/iperf-server.log" >&2; die "iperf3 server did not start"; }
+    before=$(cpu_snapshot)
+    if ! timeout $((IPERF_SECONDS + 20)) ip netns exec "$NS_GEN" taskset -c "$CPU_GEN" iperf3 -c "$SEG_DST" -p 5201 \
+        -t "$IPERF_SECONDS" --connect-timeout 3000 -J >"$WORK/iperf.json" 2>"$WORK/iperf.err"; then
+        cp "$WORK/iperf.json" "$RESULTS/e2e-$STAMP-$c-$size-$run-iperf.json" 2>/dev/null || true
+        log "$c $size run $run: iperf3 failed ($(head -c 300 "$WORK/iperf.err"; python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("error",""))' "$WORK/iperf.json" 2>/dev/null)); run not counted"
+        stop_pid "$srvpid"
+        return 1
+    fi
+    after=$(cpu_snapshot)
+    stop_pid "$srvpid"
+    gbps="" retr=""
+    read -r gbps retr < <(python3 -c 'import json,sys; e = json.load(open(sys.argv[1]))["end"]; print("%.3f %s" % (e["sum_received"]["bits_per_second"] / 1e9, e["sum_sent"].get("retransmits", "-")))' "$WORK/iperf.json")
+    if [[ ! $gbps =~ ^[0-9.]+$ ]]; then
+        cp "$WORK/iperf.json" "$RESULTS/e2e-$STAMP-$c-$size-$run-iperf.json" 2>/dev/null || true
+        log "$c $size run $run: no throughput in iperf3's report (kept in $RESULTS); run not counted"
+        return 1
+    fi
+    cg=$(cpu_percent "$before" "$after" "$CPU_GEN")
+    cd=$(cpu_percent "$before" "$after" "$CPU_DUT")
+    echo "$STAMP,$c,$FAMILY,$size,$run,,,,,$cg,$cd,$QUIET,$gbps" >>"$CSV"
+    log "$(printf '%-12s %9s run %d: %s Gbit/s iperf3 (1 stream, %s s, %s retransmits)  CPU%s %s  CPU%s %s (usr/sys/soft/idle %%)' \
+        "$c" "$size" "$run" "$gbps" "$IPERF_SECONDS" "$retr" "$CPU_GEN" "$cg" "$CPU_DUT" "$cd")"
+}
+
 # ---- one measurement --------------------------------------------------------------------------------
 # run_one CONTENDER SIZE RUN: sink up, generator for DURATION s, sink stopped; appends a CSV row.
 run_one() {
@@ -272,8 +447,8 @@ run_one() {
     sinkpid=$BGPID
     wait_line "$WORK/sink.json" '^ready' 20 "$sinkpid" || { cat "$WORK/sink.json" >&2; die "sink did not start"; }
     before=$(cpu_snapshot)
-    timeout $((DURATION + 30)) ip netns exec "$NS_GEN" dotnet "$DLL_LOADGEN" gen -i g0 --dst-mac $MAC_D0 \
-        --src $SRC --dst ${DST_OVERRIDE:-$DST} --size "$size" --duration "$DURATION" --cpu "$CPU_GEN" --json >"$WORK/gen.json" 2>"$WORK/gen.err" \
+    timeout $((DURATION + 30)) ip netns exec "$NS_GEN" dotnet "$DLL_LOADGEN" gen -i g0 --dst-mac ${DSTMAC_OVERRIDE:-$MAC_D0} \
+        --src ${SRC_OVERRIDE:-$SRC} --dst ${DST_OVERRIDE:-$DST} --size "$size" --duration "$DURATION" --cpu "$CPU_GEN" --json >"$WORK/gen.json" 2>"$WORK/gen.err" \
         || { cat "$WORK/gen.err" >&2; die "generator failed"; }
     after=$(cpu_snapshot)
     sleep 1 # let the sink close the last whole second
@@ -290,32 +465,39 @@ run_one() {
     local cg cd
     cg=$(cpu_percent "$before" "$after" "$CPU_GEN")
     cd=$(cpu_percent "$before" "$after" "$CPU_DUT")
-    echo "$STAMP,$c,$FAMILY,$size,$run,$pps,$genpps,$sent,$(json "$WORK/sink.only.json" totalPackets),$cg,$cd,$QUIET" >>"$CSV"
+    echo "$STAMP,$c,$FAMILY,$size,$run,$pps,$genpps,$sent,$(json "$WORK/sink.only.json" totalPackets),$cg,$cd,$QUIET," >>"$CSV"
     log "$(awk -v c="$c" -v s="$size" -v r="$run" -v p="$pps" -v g="$genpps" -v x="CPU$CPU_GEN $cg  CPU$CPU_DUT $cd" \
         'BEGIN { printf "%-12s %5s B run %d: %7.3f Mpps at the sink (offered %.3f Mpps)  %s (usr/sys/soft/idle %%)", c, s, r, p / 1e6, g / 1e6, x }')"
 }
 
 mkdir -p "$RESULTS"
-echo "stamp,contender,family,size,run,pps,offered_pps,gen_sent,sink_counted,cpu_gen_usr_sys_soft_idle,cpu_dut_usr_sys_soft_idle,busy_before" >"$CSV"
-log "contenders: $CONTENDERS; sizes: $SIZES; IPv$FAMILY; $DURATION s x $REPEAT; gen CPU $CPU_GEN, dut CPU $CPU_DUT; CSV $CSV"
+echo "stamp,contender,family,size,run,pps,offered_pps,gen_sent,sink_counted,cpu_gen_usr_sys_soft_idle,cpu_dut_usr_sys_soft_idle,busy_before,tcp_gbps" >"$CSV"
+log "contenders: $CONTENDERS; sizes: $SIZES; IPv$FAMILY (VXLAN underlay IPv$UNDERLAY, iperf3 ${IPERF_SECONDS} s); $DURATION s x $REPEAT; gen CPU $CPU_GEN, dut CPU $CPU_DUT; CSV $CSV"
 
 SKIPPED=() FAILED=0
 for c in $CONTENDERS; do
-    declare -F "setup_$c" >/dev/null || die "unknown contender '$c' (gen-ceiling kernel xdpnet xdpnet-ila c-ref)"
-    for size in $SIZES; do
+    declare -F "setup_$c" >/dev/null || die "unknown contender '$c' (gen-ceiling kernel xdpnet xdpnet-ila c-ref kernel-vxlan xdpnet-vxlan)"
+    sizes=$SIZES
+    [[ $c == *-vxlan && $IPERF_SECONDS != 0 ]] && sizes+=" tcp"
+    [[ $c == kernel-vxlan && $IPERF_SECONDS != 0 ]] && sizes+=" tcp-nogso"
+    for size in $sizes; do
         for ((run = 1; run <= REPEAT; run++)); do
             # A fresh topology per run: no XDP program, GRO flag or sysctl leaks from one contender to the next.
             # Quiet check before the DUT starts: a busy-polling forwarder would keep the machine "busy".
             wait_quiet
             topo_up
-            SKIP="" DST_OVERRIDE="" XDPNET_EXTRA=""
+            SKIP="" DST_OVERRIDE="" SRC_OVERRIDE="" DSTMAC_OVERRIDE="" XDPNET_EXTRA="" XDPNET_CONFIG=""
             if ! "setup_$c"; then
                 echo "skipped: $c: $SKIP"
                 SKIPPED+=("$c: $SKIP")
                 topo_down
                 continue 3
             fi
-            run_one "$c" "$size" "$run" || FAILED=$((FAILED + 1))
+            if [[ $size == tcp* ]]; then
+                run_iperf "$c" "$size" "$run" || FAILED=$((FAILED + 1))
+            else
+                run_one "$c" "$size" "$run" || FAILED=$((FAILED + 1))
+            fi
             "teardown_$c"
             topo_down
         done
@@ -326,15 +508,22 @@ done
 python3 - "$CSV" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-groups = {}
+groups, tcp = {}, {}
 for r in rows:
-    groups.setdefault((r["contender"], int(r["size"])), []).append(float(r["pps"]) / 1e6)
+    if r["size"].startswith("tcp"):
+        if r["tcp_gbps"]: tcp.setdefault((r["contender"], r["size"]), []).append(float(r["tcp_gbps"]))
+    else:
+        groups.setdefault((r["contender"], int(r["size"])), []).append(float(r["pps"]) / 1e6)
 ceiling = {size: statistics.median(v) for (c, size), v in groups.items() if c == "gen-ceiling"}
 print(f"{'contender':<12} {'frame B':>7} {'median Mpps':>11} {'min':>7} {'max':>7} {'gen ceiling':>11}  runs")
 for (c, size), v in groups.items():
     ceil = f"{ceiling[size]:.3f}" if size in ceiling else "-"
     print(f"{c:<12} {size:>7} {statistics.median(v):>11.3f} {min(v):>7.3f} {max(v):>7.3f} {ceil:>11}  "
           + " / ".join(f"{x:.3f}" for x in v))
+if tcp:
+    print(f"{'contender':<12} {'iperf3':>9} {'med Gbit/s':>11} {'min':>7} {'max':>7}  runs")
+    for (c, size), v in tcp.items():
+        print(f"{c:<12} {size:>9} {statistics.median(v):>11.3f} {min(v):>7.3f} {max(v):>7.3f}  " + " / ".join(f"{x:.3f}" for x in v))
 EOF
 for s in "${SKIPPED[@]}"; do echo "skipped: $s"; done
 ((FAILED == 0)) || echo "failed runs (not counted): $FAILED"
