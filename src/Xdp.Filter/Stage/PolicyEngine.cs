@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using Xdp.Filter.Classifier;
 using Xdp.Filter.Conntrack;
 using Xdp.Filter.Policy;
 using Xdp.Runtime.Pipeline;
@@ -26,6 +28,7 @@ public sealed class PolicyEngine
     private ConntrackPacket _pending;
     private bool _hasPending;
     private bool _tracked;
+    private bool _checkedOnArrival;
     private uint _packets;
 
     public PolicyEngine(CompiledPolicy policy, ConntrackTable conntrack)
@@ -45,6 +48,15 @@ public sealed class PolicyEngine
     public PolicyStageCounters Counters { get; } = new();
     /// <summary>Keeps identity numbers stable across reloads (the host passes it to the next compilation).</summary>
     public IdentityAllocator? Allocator { get; init; }
+
+    /// <summary>
+    /// The ordered 5-tuple rules (iptables-style, first match wins) in front of the endpoint policy, for every new flow
+    /// the data plane forwards; null when none are configured. Replaced with <see cref="InstallRules"/>.
+    /// </summary>
+    public FiveTupleRuleSet? Rules { get; private set; }
+
+    /// <summary>Puts new 5-tuple rules in force (between two batches); null removes them.</summary>
+    public void InstallRules(FiveTupleRuleSet? rules) => Rules = rules;
 
     /// <summary>Puts a newly compiled policy in force (the worker calls it between two batches). Flows already tracked keep passing.</summary>
     public void Install(CompiledPolicy policy)
@@ -70,12 +82,77 @@ public sealed class PolicyEngine
             _emitter.Inner = inner;
             packet.Emitter = _emitter;
         }
+        // A packet from a container is judged as the container sent it. One from elsewhere (the uplink) may still be
+        // encapsulated or ILA-addressed: it is judged in End, as it leaves.
+        _checkedOnArrival = fromLocalInterface;
         if (!fromLocalInterface || !TryParse(ref packet, out var parsed)) return DropReason.None;
+        if (Rules is { } rules)
+        {
+            var reason = CheckRules(rules, in parsed, packet.Length);
+            if (reason != DropReason.None || _tracked) return reason;
+        }
+        return EgressPolicy(in parsed, packet.Length);
+    }
+
+    private DropReason EgressPolicy(in ConntrackPacket parsed, int length)
+    {
         var identities = Policy.Identities;
         var tuple = parsed.Tuple;
         var endpoint = LocalEndpoint(identities, tuple.IsIpv6, tuple.Source);
         if (endpoint < 0) return DropReason.None;
-        return Check(in parsed, endpoint, PolicyDirection.Egress, PeerIdentity(identities, tuple.IsIpv6, tuple.Destination), packet.Length);
+        return Check(in parsed, endpoint, PolicyDirection.Egress, PeerIdentity(identities, tuple.IsIpv6, tuple.Destination), length);
+    }
+
+    /// <summary>
+    /// The 5-tuple rules for a packet that opens a flow: conntrack first (an established flow passed them already), then
+    /// the first matching rule; Deny drops, Allow (or no match with a default of Allow) goes on to the endpoint policy.
+    /// </summary>
+    private DropReason CheckRules(FiveTupleRuleSet rules, in ConntrackPacket parsed, int length)
+    {
+        if (IsNeighborDiscovery(in parsed))
+        {
+            Counters.NeighborDiscovery++;
+            _tracked = true;
+            return DropReason.None;
+        }
+        switch (Conntrack.Track(in parsed, Environment.TickCount64, out _))
+        {
+            case ConntrackVerdict.Established:
+                Counters.Established++;
+                _tracked = true;
+                return DropReason.None;
+            case ConntrackVerdict.Related:
+                Counters.Related++;
+                _tracked = true;
+                return DropReason.None;
+            case ConntrackVerdict.Invalid:
+                return DropReason.ConntrackInvalid;
+        }
+        var tuple = parsed.Tuple;
+        var port = tuple.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6 ? (ushort)0 : tuple.DestinationPort;
+        var sourcePort = tuple.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6 ? (ushort)0 : tuple.SourcePort;
+        var key = tuple.IsIpv6
+            ? FiveTuple.IPv6(BinaryPrimitives.ReverseEndianness(tuple.Source), BinaryPrimitives.ReverseEndianness(tuple.Destination), tuple.Protocol, sourcePort, port)
+            : FiveTuple.IPv4(BinaryPrimitives.ReverseEndianness(tuple.SourceV4), BinaryPrimitives.ReverseEndianness(tuple.DestinationV4), tuple.Protocol, sourcePort, port);
+        var index = rules.Classifier.Classify(in key);
+        var action = index >= 0 ? rules.Classifier.Rules[index].Action : rules.DefaultAction;
+        if (index >= 0)
+        {
+            rules.Packets[index]++;
+            rules.Bytes[index] += length;
+        }
+        if (action == RuleAction.Deny)
+        {
+            Counters.RuleDenied++;
+            return DropReason.PolicyDenied;
+        }
+        Counters.RuleAllowed++;
+        if (parsed.Kind != ConntrackPacketKind.Other || tuple.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
+        {
+            _pending = parsed;
+            _hasPending = true;
+        }
+        return DropReason.None;
     }
 
     /// <summary>
@@ -89,9 +166,16 @@ public sealed class PolicyEngine
             _hasPending = false;
             return verdict;
         }
-        if (toLocalInterface && !_tracked)
+        var rules = Rules;
+        if ((toLocalInterface && !_tracked) || (rules is not null && !_checkedOnArrival))
         {
-            var reason = CheckIngress(ref packet);
+            var reason = DropReason.None;
+            if (TryParse(ref packet, out var parsed))
+            {
+                // Rules for what came from elsewhere, on the packet as it leaves (decapsulated, translated back to SIR).
+                if (rules is not null && !_checkedOnArrival) reason = CheckRules(rules, in parsed, packet.Length);
+                if (reason == DropReason.None && toLocalInterface && !_tracked) reason = IngressPolicy(in parsed, packet.Length);
+            }
             if (reason != DropReason.None)
             {
                 _hasPending = false;
@@ -107,14 +191,16 @@ public sealed class PolicyEngine
         return Verdict.Tx;
     }
 
-    private DropReason CheckIngress(ref PacketContext packet)
+    private DropReason CheckIngress(ref PacketContext packet) =>
+        TryParse(ref packet, out var parsed) ? IngressPolicy(in parsed, packet.Length) : DropReason.None;
+
+    private DropReason IngressPolicy(in ConntrackPacket parsed, int length)
     {
-        if (!TryParse(ref packet, out var parsed)) return DropReason.None;
         var identities = Policy.Identities;
         var tuple = parsed.Tuple;
         var endpoint = LocalEndpoint(identities, tuple.IsIpv6, tuple.Destination);
         if (endpoint < 0) return DropReason.None;
-        return Check(in parsed, endpoint, PolicyDirection.Ingress, PeerIdentity(identities, tuple.IsIpv6, tuple.Source), packet.Length);
+        return Check(in parsed, endpoint, PolicyDirection.Ingress, PeerIdentity(identities, tuple.IsIpv6, tuple.Source), length);
     }
 
     private DropReason Check(in ConntrackPacket parsed, int endpoint, PolicyDirection direction, uint peer, int length)

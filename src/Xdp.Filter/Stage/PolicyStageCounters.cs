@@ -15,6 +15,10 @@ public sealed class PolicyStageCounters
     public long Related;
     /// <summary>Neighbour discovery (ICMPv6 133..137), always allowed: a link without it does not work.</summary>
     public long NeighborDiscovery;
+    /// <summary>New flows the 5-tuple rules let through (a matching Allow, or no match with default Allow).</summary>
+    public long RuleAllowed;
+    /// <summary>New flows a 5-tuple rule (or the rules' default) dropped.</summary>
+    public long RuleDenied;
     /// <summary>Flows created in the connection-tracking table.</summary>
     public long FlowsCreated;
 }

@@ -210,7 +210,29 @@ public sealed class PolicyConfig
 {
     /// <summary>Policy files, directories or glob patterns (JSON or YAML), relative to the configuration file's directory.</summary>
     public List<string> Files { get; set; } = [];
+    /// <summary>
+    /// Ordered 5-tuple rules (iptables-style, first match wins) applied to every new flow the data plane forwards,
+    /// in front of the endpoint policy: "deny" drops, "allow" hands the flow on to the endpoint policy.
+    /// </summary>
+    public List<FiveTupleRuleConfig> Rules { get; set; } = [];
+    /// <summary>What a new flow no rule matches gets: "allow" (default) or "deny".</summary>
+    public string RulesDefault { get; set; } = "allow";
     public ConntrackConfig Conntrack { get; set; } = new();
+}
+
+/// <summary>One ordered rule. Absent fields match anything; a rule naming no address applies to IPv4 and IPv6.</summary>
+public sealed class FiveTupleRuleConfig
+{
+    /// <summary>Source prefix, e.g. "198.18.0.0/16" (a bare address is a host prefix).</summary>
+    public string? Source { get; set; }
+    public string? Destination { get; set; }
+    /// <summary>"80" or "1024-65535".</summary>
+    public string? SourcePorts { get; set; }
+    public string? DestinationPorts { get; set; }
+    /// <summary>"tcp", "udp", "icmp", "icmpv6", "sctp", a protocol number, or "any".</summary>
+    public string Protocol { get; set; } = "any";
+    /// <summary>"allow" or "deny".</summary>
+    public string Action { get; set; } = "";
 }
 
 /// <summary>Connection tracking: table size and timeouts (seconds; each packet of a flow restarts its timer).</summary>

@@ -54,6 +54,14 @@ internal sealed class PolicyValidator : IConfigSectionValidator
         Positive(context, "UdpRepliedSeconds", ct.UdpRepliedSeconds);
         Positive(context, "IcmpSeconds", ct.IcmpSeconds);
 
+        if (config.Policy.RulesDefault is not ("allow" or "deny"))
+            context.Add("Policy:RulesDefault", $"'{config.Policy.RulesDefault}' is not one of \"allow\", \"deny\"");
+        for (var r = 0; r < config.Policy.Rules.Count; r++)
+        {
+            foreach (var (field, problem) in HostPipelineBuilder.RuleProblems(config.Policy.Rules[r]))
+                context.Add($"Policy:Rules:{r}:{field}", problem);
+        }
+
         if (config.Policy.Files.Count == 0 || context.Errors.Count > 0) return;
         try
         {

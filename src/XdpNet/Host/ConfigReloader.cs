@@ -103,7 +103,11 @@ public sealed class ConfigReloader
             p.VxlanEnabled = vxlanEnabled;
             // The running engine keeps its tracked connections and takes the new policy; a first policy brings its own.
             if (policy is null) p.Policy = null;
-            else if (p.Policy is { } engine) engine.Install(policy.Policy);
+            else if (p.Policy is { } engine)
+            {
+                engine.Install(policy.Policy);
+                engine.InstallRules(policy.Rules);
+            }
             else p.Policy = policy;
             p.LocalInterfaces = localInterfaces;
         });

@@ -12,8 +12,7 @@ public static class HostStats
     public static StatsServer Serve(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started)
     {
         var path = config.Stats.Socket ?? StatsServer.DefaultSocketPath(config.Node.Name);
-        return new StatsServer(path, () => Snapshot(config, plane, started),
-            plane.Worker.Pipeline.Policy is null ? null : () => Conntrack(config, plane));
+        return new StatsServer(path, () => Snapshot(config, plane, started), () => Conntrack(config, plane));
     }
 
     public static StatsSnapshot Snapshot(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started)
@@ -129,6 +128,9 @@ public static class HostStats
             ["related"] = Volatile.Read(ref c.Related),
             ["neighbor_discovery"] = Volatile.Read(ref c.NeighborDiscovery),
             ["flows_created"] = Volatile.Read(ref c.FlowsCreated),
+            ["rule_allowed"] = Volatile.Read(ref c.RuleAllowed),
+            ["rule_denied"] = Volatile.Read(ref c.RuleDenied),
+            ["rules"] = engine.Rules?.Packets.Length ?? 0,
             ["policy_entries"] = engine.Policy.Map.EntryCount,
             ["identities"] = engine.Policy.Identities.Identities.Count,
         };
@@ -154,7 +156,8 @@ public static class HostStats
     /// <summary>The connection-tracking table, read while the worker runs (an entry may be torn: display only).</summary>
     public static ConntrackSnapshot Conntrack(HostConfig config, DataPlane<HostPipeline> plane)
     {
-        var engine = plane.Worker.Pipeline.Policy ?? throw new InvalidOperationException("no policy configured");
+        var engine = plane.Worker.Pipeline.Policy
+            ?? throw new InvalidOperationException("this instance tracks no connections (neither Policy:Files nor Policy:Rules is configured)");
         var table = engine.Conntrack;
         var snapshot = new ConntrackSnapshot
         {

@@ -6,6 +6,7 @@ using Xdp.Runtime.Neighbors;
 using Xdp.Runtime.Routing;
 using Xdp.Runtime.Wire;
 using Xdp.Vxlan;
+using Xdp.Filter.Classifier;
 using Xdp.Filter.Conntrack;
 using Xdp.Filter.Policy;
 using Xdp.Filter.Stage;
@@ -63,11 +64,12 @@ public static class HostPipelineBuilder
             pipeline.Vxlan = new VxlanStage(vxlanTables, new LearnedFdb(config.Vxlan.MaxLearned, vxlanTables.Settings.AgeingMilliseconds), new VxlanCounters());
             pipeline.VxlanEnabled = true;
         }
-        if (config.Policy.Files.Count > 0)
+        if (config.Policy.Files.Count > 0 || config.Policy.Rules.Count > 0)
         {
             allocator ??= new IdentityAllocator();
             var policy = BuildPolicy(config, hostAddresses ?? [], allocator);
             var engine = new PolicyEngine(policy, new ConntrackTable(BuildConntrack(config.Policy.Conntrack))) { Allocator = allocator };
+            engine.InstallRules(BuildRules(config.Policy));
             var local = LocalInterfaces(config, tables);
             engine.SetLocalInterfaces(local);
             pipeline.Policy = engine;
@@ -105,8 +107,91 @@ public static class HostPipelineBuilder
     /// <exception cref="PolicyLoadException">A file does not parse or validate.</exception>
     public static CompiledPolicy BuildPolicy(HostConfig config, IEnumerable<IPAddress> hostAddresses, IdentityAllocator allocator)
     {
-        var rules = PolicyLoader.Load(config.Policy.Files);
+        var rules = config.Policy.Files.Count == 0 ? [] : PolicyLoader.Load(config.Policy.Files);
         return PolicyCompiler.Compile(rules, BuildPolicyEndpoints(config), hostAddresses, allocator);
+    }
+
+    /// <summary>The ordered 5-tuple rules compiled for the data plane; null when there are none.</summary>
+    public static FiveTupleRuleSet? BuildRules(PolicyConfig policy)
+    {
+        if (policy.Rules.Count == 0) return null;
+        var rules = new List<FiveTupleRule>(policy.Rules.Count);
+        foreach (var r in policy.Rules)
+        {
+            var action = r.Action == "deny" ? RuleAction.Deny : RuleAction.Allow;
+            var protocol = ParseProtocol(r.Protocol);
+            var sourcePorts = ParsePorts(r.SourcePorts);
+            var destinationPorts = ParsePorts(r.DestinationPorts);
+            AddressPrefix? source = r.Source is null ? null : AddressPrefix.Parse(r.Source);
+            AddressPrefix? destination = r.Destination is null ? null : AddressPrefix.Parse(r.Destination);
+            // A rule naming no address stands for an IPv4 and an IPv6 rule at the same place in the order.
+            var v6 = source?.IsIPv6 ?? destination?.IsIPv6;
+            foreach (var family in v6 is bool f ? [f] : new[] { false, true })
+            {
+                var any = family ? AddressPrefix.AnyIPv6 : AddressPrefix.AnyIPv4;
+                rules.Add(new FiveTupleRule(rules.Count, source ?? any, destination ?? any, sourcePorts, destinationPorts, protocol, action));
+            }
+        }
+        return new FiveTupleRuleSet(rules, policy.RulesDefault == "deny" ? RuleAction.Deny : RuleAction.Allow);
+    }
+
+    /// <summary>What is wrong with a rule, field by field (empty when it compiles).</summary>
+    public static IEnumerable<(string Field, string Problem)> RuleProblems(FiveTupleRuleConfig rule)
+    {
+        if (rule.Action is not ("allow" or "deny")) yield return ("Action", $"'{rule.Action}' is not one of \"allow\", \"deny\"");
+        bool? v6 = null;
+        foreach (var (field, text) in new[] { ("Source", rule.Source), ("Destination", rule.Destination) })
+        {
+            if (text is null) continue;
+            if (!ConfigSyntax.TryParsePrefix(text.Contains('/', StringComparison.Ordinal) ? text : text + (text.Contains(':', StringComparison.Ordinal) ? "/128" : "/32"), out var network, out var problem))
+            {
+                yield return (field, problem);
+                continue;
+            }
+            var isV6 = network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+            if (v6 is bool other && other != isV6) yield return (field, $"'{text}' is not of the same family as Source");
+            v6 = isV6;
+        }
+        if (ParseProtocolOrNull(rule.Protocol, out _) is false) yield return ("Protocol", $"'{rule.Protocol}' is not a protocol (tcp, udp, icmp, icmpv6, sctp, any, or a number 0..255)");
+        if (rule.SourcePorts is not null && !TryParsePorts(rule.SourcePorts, out _)) yield return ("SourcePorts", $"'{rule.SourcePorts}' is not a port or a range (80, 1024-65535)");
+        if (rule.DestinationPorts is not null && !TryParsePorts(rule.DestinationPorts, out _)) yield return ("DestinationPorts", $"'{rule.DestinationPorts}' is not a port or a range (80, 1024-65535)");
+    }
+
+    private static byte? ParseProtocol(string text) => ParseProtocolOrNull(text, out var p) ? p : null;
+
+    private static bool ParseProtocolOrNull(string text, out byte? protocol)
+    {
+        protocol = text switch
+        {
+            "any" => null,
+            "tcp" => IpProtocol.Tcp,
+            "udp" => IpProtocol.Udp,
+            "icmp" => IpProtocol.Icmp,
+            "icmpv6" => IpProtocol.Icmpv6,
+            "sctp" => (byte)132,
+            _ => byte.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : (byte)0,
+        };
+        return text is "any" or "tcp" or "udp" or "icmp" or "icmpv6" or "sctp"
+            || byte.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _);
+    }
+
+    private static PortRange ParsePorts(string? text) => text is null ? PortRange.Any : TryParsePorts(text, out var range) ? range : PortRange.Any;
+
+    private static bool TryParsePorts(string text, out PortRange range)
+    {
+        range = PortRange.Any;
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (dash < 0)
+        {
+            if (!ushort.TryParse(text, System.Globalization.NumberStyles.None, inv, out var port)) return false;
+            range = PortRange.Single(port);
+            return true;
+        }
+        if (!ushort.TryParse(text.AsSpan(0, dash), System.Globalization.NumberStyles.None, inv, out var low)
+            || !ushort.TryParse(text.AsSpan(dash + 1), System.Globalization.NumberStyles.None, inv, out var high) || high < low) return false;
+        range = new PortRange(low, high);
+        return true;
     }
 
     public static ConntrackSettings BuildConntrack(ConntrackConfig c) => new(
