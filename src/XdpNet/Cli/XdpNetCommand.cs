@@ -15,6 +15,7 @@ public static class XdpNetCommand
         StatsCommand.Create(),
         ConntrackCommand.Create(),
         ReplayCommand.Create(),
+        CtlCommand.Create(),
     ];
 
     public static int Invoke(string[] args)
