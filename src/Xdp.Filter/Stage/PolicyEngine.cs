@@ -64,7 +64,36 @@ public sealed class PolicyEngine
         ArgumentNullException.ThrowIfNull(policy);
         Policy = policy;
         EntryCounters = policy.Map.CreateCounters();
+        _endpointInterface = [];
+        _interfaceHasEndpoints = [];
     }
+
+    /// <summary>
+    /// Puts a policy in force with the interface each of its endpoints is behind (by endpoint index; -1 for remote
+    /// endpoints). A packet arriving on an interface that has endpoints must come from one of them: an endpoint's
+    /// identity goes with its interface, not with an address any container could write into its packets.
+    /// </summary>
+    public void Install(CompiledPolicy policy, int[] endpointInterface, int interfaceCount)
+    {
+        ArgumentNullException.ThrowIfNull(endpointInterface);
+        Install(policy);
+        var has = new bool[interfaceCount];
+        foreach (var i in endpointInterface)
+        {
+            if ((uint)i < (uint)interfaceCount) has[i] = true;
+        }
+        _endpointInterface = endpointInterface;
+        _interfaceHasEndpoints = has;
+    }
+
+    private int[] _endpointInterface = [];
+    private bool[] _interfaceHasEndpoints = [];
+
+    /// <summary>The interface of each endpoint of <see cref="Policy"/> (-1: remote), as installed.</summary>
+    public IReadOnlyList<int> EndpointInterfaces => _endpointInterface;
+
+    /// <summary>Interfaces the installed binding covers.</summary>
+    public int InterfaceCount => _interfaceHasEndpoints.Length;
 
     /// <summary>
     /// Start of a packet: when it comes from a local interface, the egress policy of the endpoint that sent it.
@@ -86,6 +115,12 @@ public sealed class PolicyEngine
         // encapsulated or ILA-addressed: it is judged in End, as it leaves.
         _checkedOnArrival = fromLocalInterface;
         if (!fromLocalInterface || !TryParse(ref packet, out var parsed)) return DropReason.None;
+        var ingress = packet.IngressInterface;
+        if ((uint)ingress < (uint)_interfaceHasEndpoints.Length && _interfaceHasEndpoints[ingress] && !IsOwnSource(in parsed, ingress))
+        {
+            Counters.Spoofed++;
+            return DropReason.SpoofedSource;
+        }
         if (Rules is { } rules)
         {
             var reason = CheckRules(rules, in parsed, packet.Length);
@@ -252,6 +287,27 @@ public sealed class PolicyEngine
             }
         }
         return DropReason.None;
+    }
+
+    /// <summary>
+    /// True when the packet's source is an endpoint behind <paramref name="ingress"/>, or an address every interface
+    /// may use before or besides its endpoint addresses: IPv6 link-local (neighbour discovery) and unspecified (DAD),
+    /// IPv4 0.0.0.0 (DHCP).
+    /// </summary>
+    private bool IsOwnSource(in ConntrackPacket parsed, int ingress)
+    {
+        var tuple = parsed.Tuple;
+        if (tuple.IsIpv6)
+        {
+            var high = (ulong)tuple.Source; // memory bytes 0..7, little-endian load: byte 0 is the low byte
+            if (tuple.Source == UInt128.Zero || (high & 0xC0FF) == 0x80FE) return true;
+        }
+        else if (tuple.SourceV4 == 0)
+        {
+            return true;
+        }
+        var endpoint = LocalEndpoint(Policy.Identities, tuple.IsIpv6, tuple.Source);
+        return endpoint >= 0 && endpoint < _endpointInterface.Length && _endpointInterface[endpoint] == ingress;
     }
 
     /// <summary>Router/neighbour solicitations and advertisements and redirects (RFC 4861) are never policy's business.</summary>

@@ -19,6 +19,8 @@ public sealed class PolicyStageCounters
     public long RuleAllowed;
     /// <summary>New flows a 5-tuple rule (or the rules' default) dropped.</summary>
     public long RuleDenied;
+    /// <summary>Packets from a local interface with a source address that is not one of its endpoints'.</summary>
+    public long Spoofed;
     /// <summary>Flows created in the connection-tracking table.</summary>
     public long FlowsCreated;
 }

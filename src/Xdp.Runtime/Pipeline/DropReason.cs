@@ -59,6 +59,8 @@ public enum DropReason : byte
     ConntrackInvalid,
     /// <summary>Connection tracking: no slot for a new flow (the table's eviction rule found none to reuse).</summary>
     ConntrackFull,
+    /// <summary>A packet from a local interface whose source address is not one of the endpoints behind that interface.</summary>
+    SpoofedSource,
     Count,
 }
 

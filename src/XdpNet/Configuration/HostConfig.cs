@@ -38,7 +38,8 @@ public sealed class InterfaceConfig
     public string Attach { get; set; } = "auto";
     /// <summary>Interface MAC; read from the kernel when absent (replay needs it when the interface does not exist).</summary>
     public string? Mac { get; set; }
-    public int Mtu { get; set; } = 1500;
+    /// <summary>The interface's MTU for the data plane's checks; absent = the kernel's (1500 offline).</summary>
+    public int? Mtu { get; set; }
     public SteeringConfig Steering { get; set; } = new();
 }
 

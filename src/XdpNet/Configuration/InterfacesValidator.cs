@@ -86,7 +86,9 @@ internal sealed class InterfacesValidator : IConfigSectionValidator
     private static void ValidateMtu(ValidationContext context, InterfaceConfig itf, string key)
     {
         // RFC 791 §3.2: every IPv4 host must accept 68-byte datagrams; 9000 is the common jumbo ceiling.
-        if (itf.Mtu is < 68 or > 9000)
+        // Absent: the kernel's MTU, checked against the frame when the interface is resolved.
+        if (itf.Mtu is not int configured) return;
+        if (configured is < 68 or > 9000)
         {
             context.Add($"{key}:Mtu", $"{itf.Mtu} is outside 68..9000");
             return;

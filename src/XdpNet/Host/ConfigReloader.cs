@@ -105,7 +105,7 @@ public sealed class ConfigReloader
             if (policy is null) p.Policy = null;
             else if (p.Policy is { } engine)
             {
-                engine.Install(policy.Policy);
+                engine.Install(policy.Policy, [.. policy.EndpointInterfaces], policy.InterfaceCount);
                 engine.InstallRules(policy.Rules);
             }
             else p.Policy = policy;

@@ -70,12 +70,16 @@ public static class DataPlaneHost
             Interlocked.Exchange(ref reloadRequested, 1);
         });
         using var watcher = reloader is null ? null : WatchFile(configPath, () => Interlocked.Exchange(ref reloadRequested, 1));
+        // Policy files are part of the configuration: a change to one reloads too (files, directories and globs named at
+        // start; a directory added later by a reload is watched after a restart, SIGHUP reloads it meanwhile).
+        var policyWatchers = reloader is null ? [] : WatchPolicies(config.Policy.Files, () => Interlocked.Exchange(ref reloadRequested, 1));
         while (!token.WaitHandle.WaitOne(RefreshInterval))
         {
             if (Interlocked.Exchange(ref reloadRequested, 0) == 1) reloader!.Reload();
             refresher.Tick();
         }
 
+        foreach (var w in policyWatchers) w.Dispose();
         stats.Dispose(); // no snapshot may read the plane while it is torn down
         plane.Dispose();
         Console.WriteLine("stopped: steering programs detached, sockets closed");
@@ -100,6 +104,29 @@ public static class DataPlaneHost
         {
             tables.ResolveNextHop(vtep.Value, vtep.IsIpv6, vxlan.Settings.UplinkInterface, out _, out _);
         }
+    }
+
+    /// <summary>Watches each policy entry: a directory for any file in it, a file or glob in its directory by name pattern.</summary>
+    private static List<FileSystemWatcher> WatchPolicies(IReadOnlyList<string> entries, Action changed)
+    {
+        var watchers = new List<FileSystemWatcher>();
+        foreach (var entry in entries)
+        {
+            var isDirectory = Directory.Exists(entry);
+            var directory = isDirectory ? entry : Path.GetDirectoryName(entry);
+            if (directory is null || !Directory.Exists(directory)) continue;
+            var watcher = new FileSystemWatcher(directory, isDirectory ? "*" : Path.GetFileName(entry))
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
+            };
+            watcher.Changed += (_, _) => changed();
+            watcher.Created += (_, _) => changed();
+            watcher.Deleted += (_, _) => changed();
+            watcher.Renamed += (_, _) => changed();
+            watcher.EnableRaisingEvents = true;
+            watchers.Add(watcher);
+        }
+        return watchers;
     }
 
     /// <summary>Watches the file (editors replace it, so the directory is watched for its name).</summary>

@@ -23,7 +23,7 @@ public static class HostStats
             Node = config.Node.Name,
             Timestamp = now,
             UptimeSeconds = (now - started).TotalSeconds,
-            Worker = new WorkerStats { Cpu = config.Node.Cpu, Batches = plane.Worker.Batches, IdlePolls = plane.Worker.IdlePolls, AllocatedBytes = plane.Worker.AllocatedBytes },
+            Worker = new WorkerStats { Cpu = config.Node.Cpu, Batches = plane.Worker.Batches, IdlePolls = plane.Worker.IdlePolls, Updates = Volatile.Read(ref plane.Worker.Updates), AllocatedBytes = plane.Worker.AllocatedBytes },
         };
         long forwarded = 0;
         for (var i = 0; i < plane.Counters.Length; i++)
@@ -130,6 +130,7 @@ public static class HostStats
             ["flows_created"] = Volatile.Read(ref c.FlowsCreated),
             ["rule_allowed"] = Volatile.Read(ref c.RuleAllowed),
             ["rule_denied"] = Volatile.Read(ref c.RuleDenied),
+            ["spoofed"] = Volatile.Read(ref c.Spoofed),
             ["rules"] = engine.Rules?.Packets.Length ?? 0,
             ["policy_entries"] = engine.Policy.Map.EntryCount,
             ["identities"] = engine.Policy.Identities.Identities.Count,

@@ -69,6 +69,7 @@ public static class HostPipelineBuilder
             allocator ??= new IdentityAllocator();
             var policy = BuildPolicy(config, hostAddresses ?? [], allocator);
             var engine = new PolicyEngine(policy, new ConntrackTable(BuildConntrack(config.Policy.Conntrack))) { Allocator = allocator };
+            engine.Install(policy, EndpointInterfaces(config, tables), tables.Interfaces.Length);
             engine.InstallRules(BuildRules(config.Policy));
             var local = LocalInterfaces(config, tables);
             engine.SetLocalInterfaces(local);
@@ -101,6 +102,21 @@ public static class HostPipelineBuilder
             foreach (var a in e.Addresses) list.Add(new PolicyEndpoint(IPAddress.Parse(a), labels, Local: !string.IsNullOrEmpty(e.Interface)));
         }
         return list;
+    }
+
+    /// <summary>The interface index of each policy endpoint (in <see cref="BuildPolicyEndpoints"/> order); -1 for remote ones.</summary>
+    public static int[] EndpointInterfaces(HostConfig config, ForwardingTables tables)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var fwd = tables.Interfaces;
+        for (var i = 0; i < fwd.Length; i++) index[fwd[i].Name] = i;
+        var list = new List<int>();
+        foreach (var e in config.Endpoints)
+        {
+            var i = !string.IsNullOrEmpty(e.Interface) && index.TryGetValue(e.Interface, out var found) ? found : -1;
+            foreach (var _ in e.Addresses) list.Add(i);
+        }
+        return [.. list];
     }
 
     /// <summary>Loads the policy files and compiles them against the endpoints and the host's addresses.</summary>

@@ -39,7 +39,16 @@ public static class InterfaceResolver
                 errors.Add(new ConfigError($"{key}:Mac", $"no MAC configured and interface '{iface.Name}' does not exist to read it from"));
                 continue;
             }
-            result.Add(new ResolvedInterface(i, iface.Name, kernelIndex, mac, iface.Mtu));
+            // The kernel's MTU unless the configuration says otherwise: a VXLAN uplink set to 1600 must not be taken for 1500.
+            var mtu = iface.Mtu ?? (exists && int.TryParse(File.ReadAllText(Path.Combine(sys, "mtu")).Trim(), out var kernelMtu) ? kernelMtu : 1500);
+            var room = config.Umem.FrameSize - UmemRules.XdpPacketHeadroom - config.Umem.Headroom;
+            if (iface.Mtu is null && mtu + UmemRules.EthernetHeader > room)
+            {
+                errors.Add(new ConfigError($"{key}:Mtu", $"interface '{iface.Name}' has MTU {mtu} in the kernel; a frame of that size does not fit the {room} bytes "
+                    + $"a {config.Umem.FrameSize}-byte UMEM frame leaves after headroom: set Interfaces:{i}:Mtu lower or Umem:FrameSize higher"));
+                continue;
+            }
+            result.Add(new ResolvedInterface(i, iface.Name, kernelIndex, mac, mtu));
         }
         return result;
     }

@@ -79,6 +79,8 @@ public sealed class WorkerStats
     public int? Cpu { get; set; }
     public long Batches { get; set; }
     public long IdlePolls { get; set; }
+    /// <summary>Pipeline updates the worker applied between batches (reloads, refreshed neighbour tables).</summary>
+    public long Updates { get; set; }
     /// <summary>Bytes the worker thread has allocated since start: constant in steady state (the hot path allocates nothing).</summary>
     public long AllocatedBytes { get; set; }
 }
