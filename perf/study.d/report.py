@@ -296,6 +296,8 @@ def main():
     md.append(table("offered_pps", "Mpps offered by the generator (it slows down when the kernel's forwarding shares its core)", 3, 1e-6))
     md.append(table("cpu_s_per_mpkt", "CPU seconds per million delivered packets, both cores (generator included)", 2))
     md.append(table("dp_cpu_s_per_mpkt", "xdpnet process CPU seconds per million delivered packets", 2))
+    md.append(table("dp_cpu_pct", "Share of one core the xdpnet process(es) got while the generator ran, %", 0))
+    md.append(table("dp_runq_wait_pct", "Time the xdpnet threads were runnable but waiting for a CPU (schedstat), % of the run (summed over threads)", 0))
     md.append(table("load_s", "Rule load time, seconds (iptables-restore / nft -f / xdpnet SIGHUP reload incl. compile)", 3))
     md += ["## Plots", ""] + [f"![{p}]({p})" for p in plots if p] + [""]
     md += ["## Offloads and MTU of every case", "", "From `offloads.csv` (ethtool -k, at set-up time):", "",
