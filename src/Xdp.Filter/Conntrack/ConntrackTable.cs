@@ -160,11 +160,31 @@ public sealed class ConntrackTable
     /// when the eviction rule found no slot, <see cref="ConntrackVerdict.Invalid"/> when the packet cannot start a flow.
     /// Allocation-free.
     /// </summary>
-    public ConntrackVerdict Create(in ConntrackPacket packet, long now)
+    public ConntrackVerdict Create(in ConntrackPacket packet, long now) => Create(in packet, now, pickup: false);
+
+    /// <summary>
+    /// Picks up a TCP connection met in the middle (a segment with ACK and without SYN or RST, of a flow the table
+    /// does not know: the data plane restarted, or tracking was just turned on), as Linux's conntrack does with
+    /// <c>nf_conntrack_tcp_loose</c>: the flow is created ESTABLISHED and assured, the packet's sender taken as the
+    /// originator. The caller decides first whether policy allows the packet as it would a new flow.
+    /// <see cref="ConntrackVerdict.Invalid"/> for any other packet or a flow already known.
+    /// </summary>
+    public ConntrackVerdict Pickup(in ConntrackPacket packet, long now)
+    {
+        const TcpHeader.Flag forbidden = TcpHeader.Flag.Syn | TcpHeader.Flag.Rst | TcpHeader.Flag.Fin;
+        if (packet.Kind != ConntrackPacketKind.Tcp || (packet.TcpFlags & TcpHeader.Flag.Ack) == 0 || (packet.TcpFlags & forbidden) != 0) return CountInvalid();
+        if (Find(packet.Tuple, now) is not null) return CountInvalid();
+        return Create(in packet, now, pickup: true);
+    }
+
+    private ConntrackVerdict Create(in ConntrackPacket packet, long now, bool pickup)
     {
         FlowState state;
         switch (packet.Kind)
         {
+            case ConntrackPacketKind.Tcp when pickup:
+                state = FlowState.Established;
+                break;
             case ConntrackPacketKind.Tcp when TcpTracker.CanOpen(packet.TcpFlags):
                 state = FlowState.SynSent;
                 break;
@@ -200,7 +220,7 @@ public sealed class ConntrackTable
         flow.Created = now;
         flow.Expires = now + _timeouts[(int)state];
         flow.State = state;
-        flow.Flags = swapped ? FlowSlot.OriginalSwapped : (byte)0;
+        flow.Flags = (byte)((swapped ? FlowSlot.OriginalSwapped : 0) | (pickup ? FlowSlot.Assured : 0));
         flow.PacketsOriginal = 1;
         flow.BytesOriginal = (ulong)packet.Length;
         // Published after the entry is written, for Snapshot on another thread.

@@ -29,6 +29,8 @@ public sealed class PolicyEngine
     private bool _hasPending;
     private bool _tracked;
     private bool _checkedOnArrival;
+    private bool _pickup;
+    private bool _pendingPickedUp;
     private uint _packets;
 
     public PolicyEngine(CompiledPolicy policy, ConntrackTable conntrack)
@@ -104,6 +106,7 @@ public sealed class PolicyEngine
     {
         _hasPending = false;
         _tracked = false;
+        _pickup = false;
         // Expired flows are reclaimed a little at a time, so lookups do not have to do it and no pause is long.
         if ((++_packets & 1023) == 0) Conntrack.Sweep(Environment.TickCount64, 256);
         if (packet.Emitter is { } inner && inner != _emitter)
@@ -161,7 +164,9 @@ public sealed class PolicyEngine
                 _tracked = true;
                 return DropReason.None;
             case ConntrackVerdict.Invalid:
-                return DropReason.ConntrackInvalid;
+                if (!IsPickupCandidate(in parsed)) return DropReason.ConntrackInvalid;
+                _pickup = true;
+                break;
         }
         var tuple = parsed.Tuple;
         var port = tuple.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6 ? (ushort)0 : tuple.DestinationPort;
@@ -185,6 +190,7 @@ public sealed class PolicyEngine
         if (parsed.Kind != ConntrackPacketKind.Other || tuple.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
         {
             _pending = parsed;
+            _pendingPickedUp = _pickup;
             _hasPending = true;
         }
         return DropReason.None;
@@ -220,8 +226,14 @@ public sealed class PolicyEngine
         if (_hasPending)
         {
             _hasPending = false;
-            if (Conntrack.Create(in _pending, Environment.TickCount64) == ConntrackVerdict.Full) return packet.Drop(DropReason.ConntrackFull);
-            Counters.FlowsCreated++;
+            var created = _pendingPickedUp ? Conntrack.Pickup(in _pending, Environment.TickCount64) : Conntrack.Create(in _pending, Environment.TickCount64);
+            _pickup = false;
+            if (created == ConntrackVerdict.Full) return packet.Drop(DropReason.ConntrackFull);
+            if (created == ConntrackVerdict.New)
+            {
+                Counters.FlowsCreated++;
+                if (_pendingPickedUp) Counters.PickedUp++;
+            }
         }
         return Verdict.Tx;
     }
@@ -261,7 +273,9 @@ public sealed class PolicyEngine
                     _tracked = true;
                     return DropReason.None;
                 case ConntrackVerdict.Invalid:
-                    return DropReason.ConntrackInvalid;
+                    if (!IsPickupCandidate(in parsed)) return DropReason.ConntrackInvalid;
+                    _pickup = true; // judged by policy as a new flow, then picked up established
+                    break;
             }
         }
         var port = tuple.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6 ? parsed.IcmpType : tuple.DestinationPort;
@@ -283,6 +297,8 @@ public sealed class PolicyEngine
             if (!_hasPending)
             {
                 _pending = parsed;
+                _pendingPickedUp = _pickup;
+            _pendingPickedUp = _pickup;
                 _hasPending = true;
             }
         }
@@ -308,6 +324,17 @@ public sealed class PolicyEngine
         }
         var endpoint = LocalEndpoint(Policy.Identities, tuple.IsIpv6, tuple.Source);
         return endpoint >= 0 && endpoint < _endpointInterface.Length && _endpointInterface[endpoint] == ingress;
+    }
+
+    /// <summary>
+    /// A TCP segment with ACK and without SYN, RST or FIN of a flow the table does not know: a connection that existed
+    /// before tracking did (a restart). It may be picked up if policy allows it as a new flow.
+    /// </summary>
+    private bool IsPickupCandidate(in ConntrackPacket parsed)
+    {
+        const TcpHeader.Flag forbidden = TcpHeader.Flag.Syn | TcpHeader.Flag.Rst | TcpHeader.Flag.Fin;
+        return parsed.Kind == ConntrackPacketKind.Tcp && (parsed.TcpFlags & TcpHeader.Flag.Ack) != 0 && (parsed.TcpFlags & forbidden) == 0
+            && Conntrack.Find(parsed.Tuple, Environment.TickCount64) is null;
     }
 
     /// <summary>Router/neighbour solicitations and advertisements and redirects (RFC 4861) are never policy's business.</summary>

@@ -21,6 +21,8 @@ public sealed class PolicyStageCounters
     public long RuleDenied;
     /// <summary>Packets from a local interface with a source address that is not one of its endpoints'.</summary>
     public long Spoofed;
+    /// <summary>TCP connections met mid-stream (after a restart) and picked up as established, policy permitting.</summary>
+    public long PickedUp;
     /// <summary>Flows created in the connection-tracking table.</summary>
     public long FlowsCreated;
 }

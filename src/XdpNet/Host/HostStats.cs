@@ -131,6 +131,7 @@ public static class HostStats
             ["rule_allowed"] = Volatile.Read(ref c.RuleAllowed),
             ["rule_denied"] = Volatile.Read(ref c.RuleDenied),
             ["spoofed"] = Volatile.Read(ref c.Spoofed),
+            ["picked_up"] = Volatile.Read(ref c.PickedUp),
             ["rules"] = engine.Rules?.Packets.Length ?? 0,
             ["policy_entries"] = engine.Policy.Map.EntryCount,
             ["identities"] = engine.Policy.Identities.Identities.Count,

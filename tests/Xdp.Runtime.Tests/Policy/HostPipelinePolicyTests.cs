@@ -84,15 +84,24 @@ public class HostPipelinePolicyTests
         Assert.Equal(2, rig.Engine.Conntrack.Counters.Entries);
     }
 
+    /// <summary>
+    /// A segment of a connection the table does not know (open before xdpnet started) is picked up as Linux's conntrack
+    /// does with nf_conntrack_tcp_loose, but only where policy would allow it as a new flow; a first packet no
+    /// connection can start with (a SYN-ACK) stays conntrack-invalid.
+    /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void AStrayAckIsDroppedAsConntrackInvalid(bool ipv6)
+    public void AnUnknownMidStreamAckIsPickedUpOnlyWherePolicyAllowsANewFlow(bool ipv6)
     {
         using var rig = new PolicyRig(WebL4ClientEgress);
-        AssertDrop(rig.Run(Tcp(Cli, Web, 40000, 80, Ack, ipv6, sequence: 1001, acknowledgment: 5001), Cli), DropReason.ConntrackInvalid, "stray ACK client -> web:80");
-        Assert.Equal(1, rig.Engine.Conntrack.Counters.Invalid);
-        Assert.Equal(0, rig.Engine.Conntrack.Counters.Entries);
+        AssertTx(rig.Run(Tcp(Cli, Web, 40000, 80, Ack, ipv6, sequence: 1001, acknowledgment: 5001), Cli), Web, "mid-stream ACK client -> web:80");
+        Assert.Equal(1, rig.Engine.Counters.PickedUp);
+        Assert.Equal(1, rig.Engine.Conntrack.Counters.Entries);
+        AssertTx(rig.Run(Tcp(Web, Cli, 80, 40000, Ack, ipv6, sequence: 5001, acknowledgment: 1001), Web), Cli, "web's answer on the picked-up connection");
+        AssertDrop(rig.Run(Tcp(Cli, Web, 40001, 81, Ack, ipv6, sequence: 1001, acknowledgment: 5001), Cli), DropReason.PolicyDefaultDenied, "mid-stream ACK client -> web:81");
+        AssertDrop(rig.Run(Tcp(Cli, Web, 40002, 80, SynAck, ipv6), Cli), DropReason.ConntrackInvalid, "SYN-ACK opening client -> web:80");
+        Assert.Equal(1, rig.Engine.Conntrack.Counters.Entries);
     }
 
     /// <summary>
@@ -113,20 +122,18 @@ public class HostPipelinePolicyTests
     }
 
     /// <summary>
-    /// The documented limit (README, drops; ARCHITECTURE, known limits): a TCP segment other than SYN cannot open a flow,
-    /// so a connection the table does not know (open before xdpnet started, or before a reload loaded the first policy,
-    /// which brings an empty table) is cut with conntrack-invalid: even between endpoints no policy selects, where
-    /// Linux conntrack (nf_conntrack_tcp_loose) and Cilium would pick it up. Pinned here so a change is deliberate.
+    /// Between endpoints no policy selects, a connection met mid-stream (xdpnet restarted, or a reload loaded the first
+    /// policy with an empty table) goes on: both directions are picked up, as Linux's conntrack would.
     /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void AMidStreamSegmentOfAnUnknownConnectionIsConntrackInvalidEvenWhereNoPolicySelects(bool ipv6)
+    public void AMidStreamSegmentOfAnUnknownConnectionIsPickedUpWhereNoPolicySelects(bool ipv6)
     {
         using var rig = new PolicyRig("""[ { "endpointSelector": { "matchLabels": { "app": "nobody" } }, "ingress": [ {} ] } ]""");
-        AssertDrop(rig.Run(Tcp(Cli, Oth, 40000, 80, Ack, ipv6, sequence: 1001, acknowledgment: 5001), Cli), DropReason.ConntrackInvalid, "client -> other mid-stream ACK");
-        AssertDrop(rig.Run(Tcp(Up, Oth, 40001, 80, Ack, ipv6, sequence: 1001, acknowledgment: 5001), Up), DropReason.ConntrackInvalid, "remote -> other mid-stream ACK");
-        // A fresh SYN between the same endpoints passes: only unknown mid-stream segments are refused.
+        AssertTx(rig.Run(Tcp(Cli, Oth, 40000, 80, Ack, ipv6, sequence: 1001, acknowledgment: 5001), Cli), Oth, "client -> other mid-stream ACK");
+        AssertTx(rig.Run(Tcp(Up, Oth, 40001, 80, Ack, ipv6, sequence: 1001, acknowledgment: 5001), Up), Oth, "remote -> other mid-stream ACK");
+        Assert.Equal(2, rig.Engine.Counters.PickedUp);
         AssertTx(rig.Run(Tcp(Cli, Oth, 40002, 80, Syn, ipv6), Cli), Oth, "client -> other SYN");
     }
 
