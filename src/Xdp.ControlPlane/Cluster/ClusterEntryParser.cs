@@ -19,6 +19,12 @@ public sealed class ClusterEntryParser
 {
     private readonly Func<string, string, string?>? _policyValidator;
 
+    // One-entry caches for a snapshot of many mappings: most share their SIR prefix and many their value, and
+    // parsing an IPv6 address or a JSON value per key would otherwise dominate a million-key load. Each field is one
+    // immutable reference, so concurrent use stays correct (at worst a miss).
+    private string? _lastSirPrefix;
+    private MappingCache? _lastMapping;
+
     /// <param name="keys">The layout (prefix).</param>
     /// <param name="policyValidator">
     /// Checks a policy document: (name, text) -> null when valid, else the problem (file, path, what). The control
@@ -70,7 +76,9 @@ public sealed class ClusterEntryParser
 
             string sir = tail[..slash].ToString();
             string id = tail[(slash + 1)..].ToString();
-            string? canonicalSir = ClusterSyntax.CanonicalSirPrefix(sir);
+            string? canonicalSir = string.Equals(sir, Volatile.Read(ref _lastSirPrefix), StringComparison.Ordinal)
+                ? sir
+                : ClusterSyntax.CanonicalSirPrefix(sir);
             if (canonicalSir is null || sir.EndsWith("/64", StringComparison.Ordinal))
             {
                 return $"'{sir}' is not a SIR prefix (an IPv6 /64 written without its length, e.g. 2001:db8:5151::)";
@@ -92,6 +100,7 @@ public sealed class ClusterEntryParser
                 return $"identifier '{id}' is not in canonical form (write it as '{canonicalId}')";
             }
 
+            Volatile.Write(ref _lastSirPrefix, sir);
             parsed = new ClusterKey(ClusterEntryKind.Mapping, sir, id, -1);
             return null;
         }
@@ -156,6 +165,12 @@ public sealed class ClusterEntryParser
 
             case ClusterEntryKind.Mapping:
             {
+                if (Volatile.Read(ref _lastMapping) is { } cached && value.SequenceEqual(cached.Value))
+                {
+                    entry = new ClusterMapping(key.Name, key.Item, cached.Locator, cached.ChecksumMode);
+                    return null;
+                }
+
                 if (Deserialize(value, ClusterJsonContext.Default.MappingValue, out var v) is { } problem)
                 {
                     return problem;
@@ -174,6 +189,7 @@ public sealed class ClusterEntryParser
                 }
 
                 entry = new ClusterMapping(key.Name, key.Item, v.Locator!, v.ChecksumMode);
+                Volatile.Write(ref _lastMapping, new MappingCache(value.ToArray(), v.Locator!, v.ChecksumMode));
                 return null;
             }
 
@@ -336,4 +352,6 @@ public sealed class ClusterEntryParser
             return $"the value is not valid JSON for this key: {e.Message}";
         }
     }
+
+    private sealed record MappingCache(byte[] Value, string Locator, string? ChecksumMode);
 }

@@ -11,7 +11,7 @@ namespace Xdp.ControlPlane.Cluster;
 /// </summary>
 public static class ClusterSnapshotReader
 {
-    public const int DefaultPageSize = 10_000;
+    public const int DefaultPageSize = 50_000;
 
     /// <returns>The snapshot, with the rejected keys' problems in <see cref="ClusterState.Rejected"/>.</returns>
     public static async Task<ClusterState> ReadAsync(

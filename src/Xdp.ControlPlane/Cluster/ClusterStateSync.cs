@@ -33,6 +33,7 @@ public sealed class ClusterStateSync : IAsyncDisposable
     }
 
     /// <summary>
+    /// Subscribe before <see cref="StartAsync"/> to see every change after the first snapshot.
     /// Called on the sync's own task after each applied watch response (and after a full resync) with the new state
     /// and the changes that made it, in revision order. Handlers should be quick; an exception from one is logged and
     /// ignored (the state has already advanced).
@@ -228,10 +229,12 @@ public sealed class ClusterStateSync : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Anything but the sync's own cancellation and a compaction (handled apart) is retried: etcd errors and broken
+    /// streams above all, but also anything unforeseen, since the watcher must outlive a bad response.
+    /// </summary>
     private static bool IsTransient(Exception e, CancellationToken cancellationToken) =>
-        !cancellationToken.IsCancellationRequested
-        && e is EtcdException or HttpRequestException or IOException or TimeoutException
-        && e is not EtcdCompactedException;
+        !cancellationToken.IsCancellationRequested && e is not EtcdCompactedException;
 
     private TimeSpan Next(TimeSpan backoff)
     {

@@ -94,5 +94,26 @@ internal static class ClusterTestSupport
         }
     }
 
+    /// <summary>
+    /// Writes a key outside the prefix until a write succeeds: after a member is killed the others may need an
+    /// election (seconds on a loaded machine) before they accept writes, and a write that timed out is not retried.
+    /// </summary>
+    public static async Task WaitForWritableCluster(EtcdClient writer)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await writer.PutAsync("/probe/writable", "x");
+                return;
+            }
+            catch (EtcdUnavailableException) when (clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
     public static string Identifier(int i) => $"0:0:{(ushort)(i >> 16):x}:{(ushort)i:x}";
 }
