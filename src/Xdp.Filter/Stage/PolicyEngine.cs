@@ -72,8 +72,9 @@ public sealed class PolicyEngine
 
     /// <summary>
     /// Puts a policy in force with the interface each of its endpoints is behind (by endpoint index; -1 for remote
-    /// endpoints). A packet arriving on an interface that has endpoints must come from one of them: an endpoint's
-    /// identity goes with its interface, not with an address any container could write into its packets.
+    /// endpoints). A packet arriving on an interface that has endpoints may not use another endpoint's or the host's
+    /// address: an endpoint's identity goes with its interface, not with an address any container could write into
+    /// its packets.
     /// </summary>
     public void Install(CompiledPolicy policy, int[] endpointInterface, int interfaceCount)
     {
@@ -306,9 +307,9 @@ public sealed class PolicyEngine
     }
 
     /// <summary>
-    /// True when the packet's source is an endpoint behind <paramref name="ingress"/>, or an address every interface
-    /// may use before or besides its endpoint addresses: IPv6 link-local (neighbour discovery) and unspecified (DAD),
-    /// IPv4 0.0.0.0 (DHCP).
+    /// False when the packet's source is an address whose identity it may not claim: another endpoint's (local behind
+    /// another interface, or remote) or the host's. Its own endpoints' addresses, link-local and unspecified ones, and
+    /// addresses that belong to no endpoint (they get the world or a CIDR identity, no endpoint's privileges) pass.
     /// </summary>
     private bool IsOwnSource(in ConntrackPacket parsed, int ingress)
     {
@@ -322,8 +323,12 @@ public sealed class PolicyEngine
         {
             return true;
         }
-        var endpoint = LocalEndpoint(Policy.Identities, tuple.IsIpv6, tuple.Source);
-        return endpoint >= 0 && endpoint < _endpointInterface.Length && _endpointInterface[endpoint] == ingress;
+        var identities = Policy.Identities;
+        int endpoint;
+        var identity = tuple.IsIpv6 ? identities.LookupV6(tuple.Source, out endpoint) : identities.LookupV4(tuple.SourceV4, out endpoint);
+        // Another endpoint's address (local or remote) or the host's would carry that identity's privileges.
+        if (endpoint >= 0) return endpoint < _endpointInterface.Length && _endpointInterface[endpoint] == ingress;
+        return identity != SecurityIdentity.Host;
     }
 
     /// <summary>

@@ -104,13 +104,14 @@ public sealed class PolicyEnforcementTests(PolicyTopologyFixture fixture) : ICla
         T[Other].ExecChecked("ip", "addr", "add", borrowed, "dev", T.Inside(Other));
         try
         {
-            var deniedBefore = T.Drops("policy-default-denied");
+            // Refused at the source, before any policy lookup: client's address is not other's to use.
+            var spoofedBefore = T.Drops("spoofed-source");
             var allowedBefore = T.Stage("policy", "allowed");
             Assert.False(T.Connect(Other, V4(Web), 80, source: V4(Client)), "a spoofed connection succeeded" + Why);
-            var deniedAfter = T.Drops("policy-default-denied");
+            var spoofedAfter = T.Drops("spoofed-source");
             var allowedAfter = T.Stage("policy", "allowed");
-            Assert.True(deniedAfter > deniedBefore,
-                $"other's SYN from client's address to web:80 was not refused (policy-default-denied {deniedBefore} -> {deniedAfter}, allowed {allowedBefore} -> {allowedAfter}){Why}");
+            Assert.True(spoofedAfter > spoofedBefore && allowedAfter == allowedBefore,
+                $"other's SYN from client's address to web:80 was not refused as spoofed-source ({spoofedBefore} -> {spoofedAfter}, allowed {allowedBefore} -> {allowedAfter}){Why}");
         }
         finally
         {
