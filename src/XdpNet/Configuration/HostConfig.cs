@@ -16,6 +16,7 @@ public sealed class HostConfig
     public VxlanConfig Vxlan { get; set; } = new();
     public List<EndpointConfig> Endpoints { get; set; } = [];
     public PolicyConfig Policy { get; set; } = new();
+    public EtcdConfig Etcd { get; set; } = new();
     public StatsConfig Stats { get; set; } = new();
 }
 
@@ -248,4 +249,21 @@ public sealed class ConntrackConfig
     public int UdpSeconds { get; set; } = 60;
     public int UdpRepliedSeconds { get; set; } = 180;
     public int IcmpSeconds { get; set; } = 30;
+}
+
+/// <summary>
+/// Cluster state from etcd (docs/etcd.md): endpoints, ILA mappings, VXLAN FDB and flood entries and policies under
+/// <see cref="Prefix"/> are merged into this file's configuration and watched. Enabled when <see cref="Endpoints"/> is set.
+/// </summary>
+public sealed class EtcdConfig
+{
+    /// <summary>etcd client URLs, e.g. "http://198.18.255.1:2379" (the v3 JSON gateway).</summary>
+    public List<string> Endpoints { get; set; } = [];
+    public string Prefix { get; set; } = "/xdpnet/";
+    /// <summary>Publish this host (hosts/&lt;node&gt;) and its local endpoints under a lease.</summary>
+    public bool Publish { get; set; } = true;
+    /// <summary>Lease TTL: a dead host's entries expire this long after its last refresh.</summary>
+    public int LeaseSeconds { get; set; } = 10;
+    /// <summary>How long `run` waits for the first snapshot before starting with the file alone (it keeps trying).</summary>
+    public int StartTimeoutSeconds { get; set; } = 10;
 }

@@ -18,6 +18,7 @@ public static class HostConfigValidator
         new IlaValidator(),
         new VxlanValidator(),
         new PolicyValidator(),
+        new EtcdValidator(),
         new StatsValidator(),
     ];
 

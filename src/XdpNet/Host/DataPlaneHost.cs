@@ -17,6 +17,18 @@ public static class DataPlaneHost
     /// <param name="reload">Loads and validates the file again (same overrides); null disables live reload.</param>
     public static int Run(HostConfig config, string configPath, CancellationToken token, Func<HostConfigLoadResult>? reload = null)
     {
+        var reloadRequested = 0;
+        var filePolicies = config.Policy.Files.ToList();
+        using var cluster = config.Etcd.Endpoints.Count > 0 ? ClusterSource.Start(config, token, () => Interlocked.Exchange(ref reloadRequested, 1)) : null;
+        if (cluster is not null && reload is not null)
+        {
+            // The host file plus the cluster state, validated together; a bad combination leaves the file alone in force.
+            var fileLoad = reload;
+            reload = () => cluster.Merge(fileLoad());
+            var merged = reload();
+            if (merged.Succeeded) config = merged.Config!;
+            else foreach (var e in merged.Errors) Console.Error.WriteLine($"etcd: state refused: {e}; running with the host file alone");
+        }
         var errors = new List<ConfigError>();
         var interfaces = InterfaceResolver.Resolve(config, requireKernel: true, errors);
         if (errors.Count > 0)
@@ -63,7 +75,6 @@ public static class DataPlaneHost
 
         var refresher = new NeighbourRefresher(resolver, tables, t => plane.Worker.Publish((ref HostPipeline p) => p.Forwarding.Tables = t));
         var reloader = reload is null ? null : new ConfigReloader(config, reload, plane, interfaces, resolver, refresher, hostAddresses, Console.Out);
-        var reloadRequested = 0;
         using var sighup = reloader is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
         {
             c.Cancel = true;
@@ -72,7 +83,7 @@ public static class DataPlaneHost
         using var watcher = reloader is null ? null : WatchFile(configPath, () => Interlocked.Exchange(ref reloadRequested, 1));
         // Policy files are part of the configuration: a change to one reloads too (files, directories and globs named at
         // start; a directory added later by a reload is watched after a restart, SIGHUP reloads it meanwhile).
-        var policyWatchers = reloader is null ? [] : WatchPolicies(config.Policy.Files, () => Interlocked.Exchange(ref reloadRequested, 1));
+        var policyWatchers = reloader is null ? [] : WatchPolicies(filePolicies, () => Interlocked.Exchange(ref reloadRequested, 1));
         while (!token.WaitHandle.WaitOne(RefreshInterval))
         {
             if (Interlocked.Exchange(ref reloadRequested, 0) == 1) reloader!.Reload();

@@ -1,0 +1,101 @@
+using Xdp.ControlPlane.Cluster;
+using Xdp.ControlPlane.Etcd;
+using XdpNet.Configuration;
+
+namespace XdpNet.Host;
+
+/// <summary>
+/// <c>xdpnet run</c>'s side of the cluster state (docs/etcd.md): the etcd client, the watched state, and this host's
+/// published entries under a lease. A change in etcd asks for a reload; the reload merges the host file with the
+/// current state (<see cref="ClusterMerge"/>) and goes through the same validation and swap as a file change. While
+/// etcd is unreachable the data plane keeps its last state; the sync reconnects and resynchronises by itself.
+/// </summary>
+public sealed class ClusterSource : IDisposable
+{
+    private readonly EtcdClient _client;
+    private readonly ClusterStateSync _sync;
+    private readonly HostPublisher? _publisher;
+    private readonly string _policyDirectory;
+    private readonly CancellationTokenSource _stop = new();
+
+    private ClusterSource(EtcdClient client, ClusterStateSync sync, HostPublisher? publisher, string policyDirectory)
+    {
+        _client = client;
+        _sync = sync;
+        _publisher = publisher;
+        _policyDirectory = policyDirectory;
+    }
+
+    public ClusterState Current => _sync.Current;
+
+    /// <summary>Starts watching; waits up to Etcd:StartTimeoutSeconds for the first snapshot (it goes on trying after that).</summary>
+    public static ClusterSource Start(HostConfig config, CancellationToken token, Action changed)
+    {
+        var etcd = config.Etcd;
+        var client = new EtcdClient(etcd.Endpoints.Select(u => new Uri(u)));
+        var sync = new ClusterStateSync(client, new ClusterStateSyncOptions
+        {
+            Prefix = etcd.Prefix,
+            Log = line => Console.WriteLine($"etcd: {line}"),
+        });
+        sync.Changed += (_, _) => changed();
+        HostPublisher? publisher = null;
+        if (etcd.Publish)
+        {
+            var locators = config.Ila.Domains.Select(d => d.Locator.Split('/')[0]).ToList();
+            var endpoints = config.Endpoints.Where(e => !string.IsNullOrEmpty(e.Interface))
+                .Select(e => new ClusterEndpoint(e.Name, e.Addresses, config.Node.Name, e.Interface, e.Labels)).ToList();
+            publisher = new HostPublisher(client, new ClusterKeys(etcd.Prefix), new ClusterHost(config.Node.Name, config.Vxlan.Vtep, locators),
+                endpoints, TimeSpan.FromSeconds(etcd.LeaseSeconds), line => Console.WriteLine($"etcd: {line}"));
+        }
+        var directory = Path.Combine(Path.GetTempPath(), $"xdpnet-{config.Node.Name}-{Environment.ProcessId}-policies");
+        var source = new ClusterSource(client, sync, publisher, directory);
+        var started = sync.StartAsync(source._stop.Token).ContinueWith(t =>
+        {
+            // A first snapshot that came late is applied like any change.
+            if (t.IsCompletedSuccessfully) changed();
+        }, TaskScheduler.Default);
+        if (!started.Wait(TimeSpan.FromSeconds(etcd.StartTimeoutSeconds), token))
+        {
+            Console.WriteLine($"etcd: no snapshot from {string.Join(", ", etcd.Endpoints)} within {etcd.StartTimeoutSeconds} s; starting with the host file alone and still trying");
+        }
+        else
+        {
+            Console.WriteLine($"etcd: snapshot at revision {sync.Current.Revision}: {sync.Current.Endpoints.Count} endpoints, {sync.Current.MappingCount} ILA mappings, {sync.Current.Policies.Count} policies");
+        }
+        if (publisher is not null) _ = publisher.StartAsync(source._stop.Token);
+        return source;
+    }
+
+    /// <summary>A loaded host file merged with the current cluster state and validated as a whole.</summary>
+    public HostConfigLoadResult Merge(HostConfigLoadResult file)
+    {
+        if (!file.Succeeded) return file;
+        var merged = ClusterMerge.Merge(file.Config!, _sync.Current, _policyDirectory);
+        var errors = HostConfigValidator.Validate(merged);
+        return errors.Count == 0 ? new HostConfigLoadResult(merged, []) : new HostConfigLoadResult(null, errors);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        // A clean stop revokes the lease: this host's entries go at once.
+        try
+        {
+            _publisher?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(3));
+            _sync.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(3));
+        }
+        catch (AggregateException)
+        {
+        }
+        _client.Dispose();
+        _stop.Dispose();
+        try
+        {
+            if (Directory.Exists(_policyDirectory)) Directory.Delete(_policyDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
