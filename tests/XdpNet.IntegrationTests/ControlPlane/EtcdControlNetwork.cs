@@ -57,8 +57,8 @@ public sealed class EtcdControlNetwork : IDisposable
         }
     }
 
-    /// <summary>Links <paramref name="host"/> to the control bridge; returns the host's control address.</summary>
-    public string Attach(NetNs host)
+    /// <summary>Links <paramref name="host"/> to the control bridge; returns the host's end (set it down to cut the host off etcd).</summary>
+    public ControlLink Attach(NetNs host)
     {
         var n = ++_attached;
         var name = "k" + n.ToString(CultureInfo.InvariantCulture) + _suffix;
@@ -66,7 +66,15 @@ public sealed class EtcdControlNetwork : IDisposable
         host.AddVeth(name, Namespace, "q" + name);
         Namespace.ExecChecked("ip", "link", "set", "dev", "q" + name, "master", Bridge);
         host.AddAddress(name, address + "/24");
-        return address;
+        return new ControlLink(host, name, address);
+    }
+
+    /// <summary>A host's end of its control link.</summary>
+    public sealed record ControlLink(NetNs Host, string Interface, string Address)
+    {
+        public void Down() => Host.ExecChecked("ip", "link", "set", "dev", Interface, "down");
+
+        public void Up() => Host.ExecChecked("ip", "link", "set", "dev", Interface, "up");
     }
 
     /// <summary><c>xdpnet ctl --etcd <see cref="Url"/> ...</c> run in <paramref name="from"/> (default: the etcd namespace).</summary>

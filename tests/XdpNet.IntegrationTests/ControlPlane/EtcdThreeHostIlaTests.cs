@@ -22,6 +22,7 @@ public sealed class EtcdThreeHostIlaTests : IDisposable
     private readonly EtcdIlaTopology? _t;
     private readonly Dictionary<char, string> _dirs = [];
     private readonly Dictionary<char, XdpNetProcess> _x = [];
+    private readonly Dictionary<char, EtcdControlNetwork.ControlLink> _links = [];
 
     public EtcdThreeHostIlaTests()
     {
@@ -32,7 +33,7 @@ public sealed class EtcdThreeHostIlaTests : IDisposable
             _t = EtcdIlaTopology.Create("abc");
             foreach (var h in _t.Hosts)
             {
-                _etcd.Attach(h.Ns);
+                _links[h.Name] = _etcd.Attach(h.Ns);
                 _dirs[h.Name] = Directory.CreateTempSubdirectory($"xdpnet-etcd3-{h.Name}-").FullName;
             }
         }
@@ -90,14 +91,14 @@ public sealed class EtcdThreeHostIlaTests : IDisposable
         return n;
     }
 
-    private void WaitForMore(XdpNetProcess x, string text, int than)
+    private void WaitForMore(XdpNetProcess x, string text, int than, int seconds = 10)
     {
-        for (var i = 0; i < 100 && Count(x.Output, text) <= than; i++) Thread.Sleep(100);
+        for (var i = 0; i < seconds * 10 && Count(x.Output, text) <= than; i++) Thread.Sleep(100);
         Assert.True(Count(x.Output, text) > than, $"no new '{text}':\n{Outputs}");
     }
 
-    [EtcdFact]
-    public void AnIdentifierMovedByOneEtcdWriteStaysReachableFromTheThirdHost()
+    /// <summary>c1 and an empty slot routed for 1:0:0:3 on A, c3 on B, c5 on C, mappings in etcd, three xdpnets started and c5 reaching c3 on B.</summary>
+    private (EtcdIlaTopology.Container Slot, EtcdIlaTopology.Container C3) Start()
     {
         T.AddContainer(1, 'a');
         var slot = T.AddSlot('a', 3); // c3's place on A after the move, routed there from the start
@@ -125,6 +126,13 @@ public sealed class EtcdThreeHostIlaTests : IDisposable
         Assert.True(Ping(T.Of(5).Ns, EtcdIlaTopology.SirAddress(3)), Outputs);
         Assert.True(Counter('b', c3.HostSide, "tx_packets") - onB >= 3, "before the move, c5's echoes did not reach c3 on B");
 
+        return (slot, c3);
+    }
+
+    [EtcdFact]
+    public void AnIdentifierMovedByOneEtcdWriteStaysReachableFromTheThirdHost()
+    {
+        var (slot, c3) = Start();
         var applied = _x.ToDictionary(p => p.Key, p => Count(p.Value.Output, "reload: applied"));
         var moved = T.Move(3, 'a');
         Assert.Same(slot, moved);
@@ -141,6 +149,43 @@ public sealed class EtcdThreeHostIlaTests : IDisposable
         Assert.True(Counter('a', moved.HostSide, "tx_packets") - onA >= 6, "after the move, the echoes did not reach c3 on A");
         Assert.True(Counter('c', T['c'].Uplink, "tx_packets") - cUplink >= 3, "C's echoes did not leave by its uplink through xdpnet");
         Assert.True(Counter('b', c3.HostSide, "tx_packets") - oldSlot < 3, "B still delivered echoes to c3's old slot");
+
+        foreach (var x in _x.Values) Assert.Equal(0, x.Interrupt(TimeSpan.FromSeconds(20)));
+    }
+
+    /// <summary>
+    /// etcd crashes and comes back (the data planes forward meanwhile with their last state); then host C is cut off
+    /// etcd while c3 moves, so it misses the write: once its control link is back, C resynchronises and applies it.
+    /// </summary>
+    [EtcdFact]
+    public void EtcdRestartedAndAHostCutOffDuringTheMoveMissNothing()
+    {
+        var (slot, _) = Start();
+
+        Etcd.Stop();
+        Assert.True(Ping(T.Of(5).Ns, EtcdIlaTopology.SirAddress(3)), "with etcd down the last state must keep forwarding:\n" + Outputs);
+        Assert.True(Ping(T.Of(1).Ns, EtcdIlaTopology.SirAddress(3)), Outputs);
+        Etcd.Restart();
+
+        _links['c'].Down();
+        var applied = _x.ToDictionary(p => p.Key, p => Count(p.Value.Output, "reload: applied"));
+        var moved = T.Move(3, 'a');
+        Assert.Same(slot, moved);
+        Map(3, 'a');
+        // A and B watch again after etcd's restart: they apply the write.
+        WaitForMore(_x['a'], "reload: applied", applied['a'], 30);
+        WaitForMore(_x['b'], "reload: applied", applied['b'], 30);
+        ResolveNeighbours((1, 3));
+        // C still maps 1:0:0:3 to B's locator, and B now delivers by its own route to the emptied slot.
+        Assert.False(Ping(T.Of(5).Ns, EtcdIlaTopology.SirAddress(3), 1), "C cannot know of the move while cut off:\n" + Outputs);
+
+        _links['c'].Up();
+        WaitForMore(_x['c'], "reload: applied", applied['c'], 30);
+        Assert.DoesNotContain("reload refused", Outputs, StringComparison.Ordinal);
+        ResolveNeighbours((5, 3), (3, 5));
+        var onA = Counter('a', moved.HostSide, "tx_packets");
+        Assert.True(Ping(T.Of(5).Ns, EtcdIlaTopology.SirAddress(3)), Outputs);
+        Assert.True(Counter('a', moved.HostSide, "tx_packets") - onA >= 3, "after C's resync its echoes did not reach c3 on A");
 
         foreach (var x in _x.Values) Assert.Equal(0, x.Interrupt(TimeSpan.FromSeconds(20)));
     }
