@@ -9,7 +9,7 @@ using XdpNet.IntegrationTests.Support;
 namespace XdpNet.IntegrationTests.ControlPlane;
 
 /// <summary>
-/// The ILA hosts of <see cref="IlaTopology"/> running <c>xdpnet run</c> against one real etcd
+/// The two ILA hosts of <see cref="IlaTopology"/> running <c>xdpnet run</c> against one real etcd
 /// (<see cref="EtcdControlNetwork"/>): their files hold interfaces and routes only, every identifier->locator
 /// mapping comes from etcd, written with <c>xdpnet ctl mapping add</c>. Moving a container to another host is one
 /// etcd write (plus the container's address moving to its new slot): no file changes, no signal.
