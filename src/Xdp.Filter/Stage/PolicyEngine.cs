@@ -148,27 +148,7 @@ public sealed class PolicyEngine
     /// </summary>
     private DropReason CheckRules(FiveTupleRuleSet rules, in ConntrackPacket parsed, int length)
     {
-        if (IsNeighborDiscovery(in parsed))
-        {
-            Counters.NeighborDiscovery++;
-            _tracked = true;
-            return DropReason.None;
-        }
-        switch (Conntrack.Track(in parsed, Environment.TickCount64, out _))
-        {
-            case ConntrackVerdict.Established:
-                Counters.Established++;
-                _tracked = true;
-                return DropReason.None;
-            case ConntrackVerdict.Related:
-                Counters.Related++;
-                _tracked = true;
-                return DropReason.None;
-            case ConntrackVerdict.Invalid:
-                if (!IsPickupCandidate(in parsed)) return DropReason.ConntrackInvalid;
-                _pickup = true;
-                break;
-        }
+        if (Decided(in parsed, trackFlow: true, out var decided)) return decided;
         var tuple = parsed.Tuple;
         var port = tuple.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6 ? (ushort)0 : tuple.DestinationPort;
         var sourcePort = tuple.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6 ? (ushort)0 : tuple.SourcePort;
@@ -254,31 +234,8 @@ public sealed class PolicyEngine
     private DropReason Check(in ConntrackPacket parsed, int endpoint, PolicyDirection direction, uint peer, int length)
     {
         var tuple = parsed.Tuple;
-        if (IsNeighborDiscovery(in parsed))
-        {
-            Counters.NeighborDiscovery++;
-            _tracked = true;
-            return DropReason.None;
-        }
         // A flow created by this packet's egress check is not in the table yet: its ingress check must look at policy.
-        if (!_hasPending)
-        {
-            switch (Conntrack.Track(in parsed, Environment.TickCount64, out _))
-            {
-                case ConntrackVerdict.Established:
-                    Counters.Established++;
-                    _tracked = true;
-                    return DropReason.None;
-                case ConntrackVerdict.Related:
-                    Counters.Related++;
-                    _tracked = true;
-                    return DropReason.None;
-                case ConntrackVerdict.Invalid:
-                    if (!IsPickupCandidate(in parsed)) return DropReason.ConntrackInvalid;
-                    _pickup = true; // judged by policy as a new flow, then picked up established
-                    break;
-            }
-        }
+        if (Decided(in parsed, trackFlow: !_hasPending, out var decided)) return decided;
         var port = tuple.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6 ? parsed.IcmpType : tuple.DestinationPort;
         var decision = Policy.Map.Lookup(endpoint, direction, peer, tuple.Protocol, port);
         EntryCounters.Count(decision, length);
@@ -329,6 +286,45 @@ public sealed class PolicyEngine
         // Another endpoint's address (local or remote) or the host's would carry that identity's privileges.
         if (endpoint >= 0) return endpoint < _endpointInterface.Length && _endpointInterface[endpoint] == ingress;
         return identity != SecurityIdentity.Host;
+    }
+
+    /// <summary>
+    /// What needs no rule or policy lookup: neighbour discovery always passes; with <paramref name="trackFlow"/>, a packet
+    /// of an established flow or an error related to one passes and an invalid one is dropped. True when
+    /// <paramref name="reason"/> is the outcome; false when rules or policy must decide (a new flow, or a mid-stream TCP
+    /// segment that may be picked up if they allow it).
+    /// </summary>
+    private bool Decided(in ConntrackPacket parsed, bool trackFlow, out DropReason reason)
+    {
+        reason = DropReason.None;
+        if (IsNeighborDiscovery(in parsed))
+        {
+            Counters.NeighborDiscovery++;
+            _tracked = true;
+            return true;
+        }
+        if (!trackFlow) return false;
+        switch (Conntrack.Track(in parsed, Environment.TickCount64, out _))
+        {
+            case ConntrackVerdict.Established:
+                Counters.Established++;
+                _tracked = true;
+                return true;
+            case ConntrackVerdict.Related:
+                Counters.Related++;
+                _tracked = true;
+                return true;
+            case ConntrackVerdict.Invalid:
+                if (!IsPickupCandidate(in parsed))
+                {
+                    reason = DropReason.ConntrackInvalid;
+                    return true;
+                }
+                _pickup = true; // judged by rules and policy as a new flow, then picked up established
+                return false;
+            default:
+                return false;
+        }
     }
 
     /// <summary>

@@ -109,13 +109,27 @@ public struct ForwardingStage : IPacketStage
             nextHop = target.NextHopMac;
             return DropReason.None;
         }
+        if (target.Gateway is not null)
+        {
+            nextHop = default;
+            return DropReason.NoNeighbour;
+        }
+        return ResolveOnLink(tables, egressIndex, destination, isIpv6, out nextHop);
+    }
+
+    /// <summary>
+    /// An on-link destination's MAC from the neighbour table of <paramref name="egressIndex"/>; a miss is logged for the
+    /// host's refresher and answered with <see cref="DropReason.NoNeighbour"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static DropReason ResolveOnLink(ForwardingTables tables, int egressIndex, UInt128 destination, bool isIpv6, out MacAddress nextHop)
+    {
         var kernelIndex = tables.InterfaceArray[egressIndex].KernelIndex;
-        nextHop = default;
-        var found = target.Gateway is null && (isIpv6
+        var found = isIpv6
             ? tables.Neighbours.TryGetV6(kernelIndex, destination, out nextHop)
-            : tables.Neighbours.TryGetV4(kernelIndex, (uint)destination, out nextHop));
+            : tables.Neighbours.TryGetV4(kernelIndex, (uint)destination, out nextHop);
         if (found) return DropReason.None;
-        if (target.Gateway is null) tables.Misses.Record(egressIndex, destination, isIpv6);
+        tables.Misses.Record(egressIndex, destination, isIpv6);
         return DropReason.NoNeighbour;
     }
 

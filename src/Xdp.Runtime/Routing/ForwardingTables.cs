@@ -66,13 +66,7 @@ public sealed class ForwardingTables
             return ForwardingStage.Resolve(this, target, destination, isIpv6, out egressInterface, out nextHop);
         }
         egressInterface = onLinkInterface;
-        var kernelIndex = _interfaces[onLinkInterface].KernelIndex;
-        var found = isIpv6
-            ? Neighbours.TryGetV6(kernelIndex, destination, out nextHop)
-            : Neighbours.TryGetV4(kernelIndex, (uint)destination, out nextHop);
-        if (found) return Pipeline.DropReason.None;
-        Misses.Record(onLinkInterface, destination, isIpv6);
-        return Pipeline.DropReason.NoNeighbour;
+        return ForwardingStage.ResolveOnLink(this, onLinkInterface, destination, isIpv6, out nextHop);
     }
 
     internal RouteTarget[] TargetArray => _targets;
