@@ -55,9 +55,27 @@ public sealed partial class EtcdClient
         response.Timeout.CancelAfter(Timeout.InfiniteTimeSpan);
         using var reader = await OpenStreamAsync(response, cancellationToken).ConfigureAwait(false);
         long next = startRevision;
+        Task<string>? read = null;
         while (true)
         {
-            string line = await ReadStreamLineAsync(reader, response.Endpoint, cancellationToken).ConfigureAwait(false);
+            read ??= ReadStreamLineAsync(reader, response.Endpoint, cancellationToken);
+            if (!await ArrivesWithinAsync(read, _options.WatchCheckInterval, cancellationToken).ConfigureAwait(false))
+            {
+                string? stall = await CheckWatchAsync(range, next, read, cancellationToken).ConfigureAwait(false);
+                if (stall is null)
+                {
+                    continue;
+                }
+
+                Interlocked.Increment(ref _stalledWatches);
+                ObserveAbandoned(read);
+                throw new EtcdUnavailableException(
+                    $"etcd watch stream from {response.Endpoint} stalled: no message for {_options.WatchCheckInterval.TotalSeconds:0.###} s and {stall}; watch again from revision {next}",
+                    [response.Endpoint]);
+            }
+
+            string line = await read.ConfigureAwait(false);
+            read = null;
             if (line.Length == 0)
             {
                 continue;
@@ -81,10 +99,121 @@ public sealed partial class EtcdClient
         }
     }
 
+    /// <summary>How many watch streams were found stalled and abandoned (<see cref="EtcdClientOptions.WatchCheckInterval"/>).</summary>
+    public long StalledWatches => Interlocked.Read(ref _stalledWatches);
+
     /// <summary>Watches every key under <paramref name="prefix"/>; see <see cref="WatchAsync"/>.</summary>
     public IAsyncEnumerable<EtcdWatchResponse> WatchPrefixAsync(
         string prefix, long startRevision = 0, bool prevKv = false, bool progressNotify = false, CancellationToken cancellationToken = default) =>
         WatchAsync(EtcdKeyRange.Prefix(prefix), startRevision, prevKv, progressNotify, cancellationToken);
+
+    /// <summary>Whether <paramref name="read"/> completes (successfully or not) within <paramref name="interval"/>.</summary>
+    private static async Task<bool> ArrivesWithinAsync(Task<string> read, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        if (read.IsCompleted || interval == Timeout.InfiniteTimeSpan)
+        {
+            return true;
+        }
+
+        try
+        {
+            await read.WaitAsync(interval, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (Exception) when (read.IsCompleted)
+        {
+            // The read's own failure is raised where it is awaited.
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The watchdog of a silent stream. A healthy stream is silent when nothing under the watched range changed since
+    /// <paramref name="next"/>: one unary request (bounded by the request timeout) tells. It fails: etcd, or the path
+    /// to it, is frozen, and the stream with it. It answers at a revision below <paramref name="next"/>: nothing
+    /// happened anywhere, all is well. Otherwise keys in the range put at or after <paramref name="next"/>
+    /// (<c>min_mod_revision</c>), or a different key count than at <paramref name="next"/> − 1 (deletions leave no
+    /// key to find), are changes the stream owes; it gets a grace period to deliver them before it is given up. A key
+    /// put and deleted again in between escapes the check, and matters only once a later change is owed as well.
+    /// Returns null when the stream is healthy, else why it is not.
+    /// </summary>
+    private async Task<string?> CheckWatchAsync(EtcdKeyRange range, long next, Task<string> read, CancellationToken cancellationToken)
+    {
+        long owed;
+        try
+        {
+            var now = await CountAsync(range, 0, 0, cancellationToken).ConfigureAwait(false);
+            if (now.Revision < next)
+            {
+                return null;
+            }
+
+            owed = await CountAsync(range, now.Revision, next, cancellationToken).ConfigureAwait(false) is (_, > 0) ? 1 : 0;
+            if (owed == 0 && next > 1)
+            {
+                try
+                {
+                    var then = await CountAsync(range, next - 1, 0, cancellationToken).ConfigureAwait(false);
+                    owed = Math.Abs(then.Count - now.Count);
+                }
+                catch (EtcdCompactedException)
+                {
+                    // Deletions since a compacted revision cannot be counted: only puts are checked.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is EtcdException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            return $"etcd did not answer a revision check ({e.Message})";
+        }
+
+        if (owed == 0)
+        {
+            return null;
+        }
+
+        // The stream may be about to deliver them: events reach a caught-up watcher within milliseconds.
+        var grace = _options.WatchCheckInterval / 2;
+        return await ArrivesWithinAsync(read, grace, cancellationToken).ConfigureAwait(false)
+            ? null
+            : $"changes in the watched range since revision {next} were not delivered within {grace.TotalSeconds:0.###} s";
+    }
+
+    /// <summary>
+    /// How many keys <paramref name="range"/> holds at <paramref name="revision"/> (0: latest); with
+    /// <paramref name="minModRevision"/>, whether any was modified at or after it (0 or 1). etcd computes a response's
+    /// count before its <c>min_mod_revision</c> filter (etcdserver apply.go), so that case reads at most one key instead.
+    /// </summary>
+    private async Task<(long Revision, long Count)> CountAsync(EtcdKeyRange range, long revision, long minModRevision, CancellationToken cancellationToken)
+    {
+        var request = minModRevision == 0
+            ? new RangeRequest { Key = range.Key, RangeEnd = range.RangeEnd, Revision = revision, CountOnly = true }
+            : new RangeRequest { Key = range.Key, RangeEnd = range.RangeEnd, Revision = revision, KeysOnly = true, Limit = 1, MinModRevision = minModRevision };
+        RangeResponse response;
+        try
+        {
+            response = await CallAsync("/v3/kv/range", request, GatewayJsonContext.Default.RangeRequest,
+                GatewayJsonContext.Default.RangeResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdException e) when (IsCompacted(e))
+        {
+            throw new EtcdCompactedException(0, revision);
+        }
+
+        return (RevisionOf(response.Header), minModRevision == 0 ? response.Count : response.Kvs?.Count ?? 0);
+    }
+
+    /// <summary>A read left pending on a stream being given up fails when the stream is disposed: observe that.</summary>
+    private static void ObserveAbandoned(Task<string> read) =>
+        _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     private static async Task<StreamReader> OpenStreamAsync(GatewayResponse response, CancellationToken cancellationToken)
     {

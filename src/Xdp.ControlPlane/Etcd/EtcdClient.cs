@@ -25,6 +25,7 @@ public sealed partial class EtcdClient : IDisposable
     private readonly HttpClient _http;
     private readonly EtcdClientOptions _options;
     private int _current;
+    private long _stalledWatches;
 
     /// <param name="endpoints">Client URLs of the cluster's members, e.g. http://198.18.0.1:2379.</param>
     /// <param name="options">Timeouts and socket hook; defaults when null.</param>
@@ -46,6 +47,11 @@ public sealed partial class EtcdClient : IDisposable
         }
 
         _options = options ?? new EtcdClientOptions();
+        if (_options.WatchCheckInterval <= TimeSpan.Zero && _options.WatchCheckInterval != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentException($"WatchCheckInterval must be positive or infinite, not {_options.WatchCheckInterval}.", nameof(options));
+        }
+
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = ConnectAsync,

@@ -16,6 +16,8 @@ internal sealed class EtcdServer : IDisposable
     public const string EtcdPath = "/usr/bin/etcd";
     private const int SIGKILL = 9;
     private const int SIGTERM = 15;
+    private const int SIGCONT = 18;
+    private const int SIGSTOP = 19;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
     private readonly Member[] _members;
@@ -103,12 +105,24 @@ internal sealed class EtcdServer : IDisposable
     }
 
     /// <summary>A client of the given endpoints (default: all members) whose sockets live in the namespace.</summary>
-    public EtcdClient CreateClient(IEnumerable<Uri>? endpoints = null, TimeSpan? connectTimeout = null, TimeSpan? requestTimeout = null) =>
+    /// <param name="sockets">Given every socket the client creates (tests find a connection's port with it).</param>
+    public EtcdClient CreateClient(
+        IEnumerable<Uri>? endpoints = null,
+        TimeSpan? connectTimeout = null,
+        TimeSpan? requestTimeout = null,
+        TimeSpan? watchCheckInterval = null,
+        Action<System.Net.Sockets.Socket>? sockets = null) =>
         new(endpoints ?? ClientUrls, new EtcdClientOptions
         {
-            CreateSocket = Namespace.CreateTcpSocket,
+            CreateSocket = () =>
+            {
+                var socket = Namespace.CreateTcpSocket();
+                sockets?.Invoke(socket);
+                return socket;
+            },
             ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(1),
             RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(5),
+            WatchCheckInterval = watchCheckInterval ?? new EtcdClientOptions().WatchCheckInterval,
         });
 
     /// <summary>Kills member <paramref name="index"/> with SIGKILL (a crash) or SIGTERM, and waits for it to exit.</summary>
@@ -125,6 +139,22 @@ internal sealed class EtcdServer : IDisposable
 
         process.Dispose();
         member.Process = null;
+    }
+
+    /// <summary>Freezes member <paramref name="index"/> with SIGSTOP: its connections stay open and silent.</summary>
+    public void Pause(int index = 0) => Signal(index, SIGSTOP);
+
+    /// <summary>Thaws a member frozen by <see cref="Pause"/> (SIGCONT).</summary>
+    public void Resume(int index = 0) => Signal(index, SIGCONT);
+
+    private void Signal(int index, int signal)
+    {
+        var member = _members[index];
+        var process = member.Process ?? throw new InvalidOperationException($"etcd member {member.Name} is not running.");
+        if (Kill(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
     }
 
     /// <summary>Starts member <paramref name="index"/> again on its data directory and waits until it is healthy.</summary>

@@ -34,6 +34,7 @@ internal sealed class RangeRequest
     [JsonPropertyName("revision")] public long Revision { get; set; }
     [JsonPropertyName("keys_only")] public bool KeysOnly { get; set; }
     [JsonPropertyName("count_only")] public bool CountOnly { get; set; }
+    [JsonPropertyName("min_mod_revision")] public long MinModRevision { get; set; }
 }
 
 internal sealed class RangeResponse
