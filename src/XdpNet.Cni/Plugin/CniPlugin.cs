@@ -26,11 +26,11 @@ internal sealed class CniPlugin(NetworkConfig config, CniEnvironment env, TextWr
 
     public CniResult Add()
     {
-        if (!File.Exists(env.NetNs))
+        if (!Path.Exists(env.NetNs))
             throw new CniException(CniErrorCode.UnknownContainer, $"CNI_NETNS: {env.NetNs} does not exist", env.NetNs);
         var labels = EndpointLabels.Merge(config, env.Args);
         // Checked before anything is created; the registration below still rolls back if xdpnet goes away meanwhile.
-        if (!File.Exists(config.Socket))
+        if (!Path.Exists(config.Socket))
             throw new CniException(CniErrorCode.TryAgainLater, $"socket: {config.Socket} does not exist (is xdpnet running?)", config.Socket);
         if (VethPair.Exists(_hostName))
             throw new CniException(CniErrorCode.InterfaceFailure,
@@ -164,7 +164,7 @@ internal sealed class CniPlugin(NetworkConfig config, CniEnvironment env, TextWr
     public void Check()
     {
         var prev = config.PrevResult ?? throw new CniException(CniErrorCode.InvalidConfig, "prevResult: is missing (CHECK needs the result of ADD)", "prevResult");
-        if (!File.Exists(env.NetNs))
+        if (!Path.Exists(env.NetNs))
             throw new CniException(CniErrorCode.UnknownContainer, $"CNI_NETNS: {env.NetNs} does not exist", env.NetNs);
 
         var host = VethPair.Inspect(null, _hostName) ?? throw Failed($"host interface {_hostName} does not exist");
