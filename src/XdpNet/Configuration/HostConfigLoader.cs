@@ -112,7 +112,7 @@ public static partial class HostConfigLoader
 
         var builder = new ConfigurationBuilder()
             .SetBasePath(Path.GetDirectoryName(fullPath)!)
-            .AddJsonFile(Path.GetFileName(fullPath), optional: false, reloadOnChange: false);
+            .Add(new IndexedJsonConfigurationSource { Path = Path.GetFileName(fullPath), Optional = false, ReloadOnChange = false });
         if (environment is null)
         {
             builder.AddEnvironmentVariables(EnvironmentPrefix);
