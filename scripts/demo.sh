@@ -7,9 +7,17 @@
 # while the underlay carries ILA addresses, and a container's identifier moving to the other host with a live reload.
 # Then a VXLAN overlay: host A runs `xdpnet run` as the VTEP (examples/overlay-host-a.json), host B is the kernel's own
 # VXLAN device on a bridge; two tenant segments (VNI 42, 43) span both hosts, ARP crosses by flooding, both sides learn.
+# Then the cluster state in etcd (demo_etcd): two ILA hosts take their mappings from an etcd started in the demo
+# topology, and one `xdpnet ctl` write moves a container's identifier. `./scripts/demo.sh --etcd` runs only that part.
 # Run as root on Debian 12 with the .NET SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=all
+case "${1:-}" in
+    "") ;;
+    --etcd) MODE=etcd ;;
+    *) echo "usage: $0 [--etcd]" >&2; exit 2 ;;
+esac
 ./scripts/deps.sh
 
 OUT=$(mktemp -d /tmp/xdpnet-demo.XXXXXX)
@@ -20,15 +28,122 @@ XDPNET=(dotnet "$OUT/bin/xdpnet.dll")
 id=$$
 GEN=xdpnet-demo-gen-$id DUT=xdpnet-demo-dut-$id SINK=xdpnet-demo-sink-$id
 XPID=""
-ILA_PIDS="" ILA_NS="" VX_PID="" VX_NS=""
+ILA_PIDS="" ILA_NS="" VX_PID="" VX_NS="" ETCD_PID="" ETCD_XPIDS="" ETCD_NS=""
 cleanup() {
     [ -n "$XPID" ] && kill "$XPID" 2>/dev/null || true
-    for p in $ILA_PIDS $VX_PID; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in $ILA_PIDS $VX_PID; do wait "$p" 2>/dev/null || true; done
-    for ns in "$GEN" "$DUT" "$SINK" $ILA_NS $VX_NS; do ip netns del "$ns" 2>/dev/null || true; done
+    for p in $ILA_PIDS $VX_PID $ETCD_XPIDS; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in $ILA_PIDS $VX_PID $ETCD_XPIDS; do wait "$p" 2>/dev/null || true; done
+    if [ -n "$ETCD_PID" ]; then kill -TERM "$ETCD_PID" 2>/dev/null || true; wait "$ETCD_PID" 2>/dev/null || true; fi
+    for ns in "$GEN" "$DUT" "$SINK" $ILA_NS $VX_NS $ETCD_NS; do ip netns del "$ns" 2>/dev/null || true; done
     rm -rf "$OUT"
 }
 trap cleanup EXIT
+
+# ---------------------------------------------------------------------------------------------------------------
+# etcd mode (docs/etcd.md): the cluster state in a real etcd instead of per-host files. The ILA layout of the file
+# demo below, with the mappings in etcd: host files hold interfaces and routes only (examples/ila-etcd-host-{a,b}.json,
+# an Etcd section each), and c3's move from B to A is one `xdpnet ctl mapping add` with no file change and no signal.
+#   [ctl: etcd 198.18.253.1] == control bridge == [A] .2, [B] .3       (an ordinary kernel network, no XDP on it)
+#   [c1] [c3'] -- ea-c1/ea-c3 -- [A] ea-up == [underlay bridge] == eb-up [B] -- eb-c3/eb-c4 -- [c3] [c4]
+# c3' is the slot c3 moves to, routed on A from the start: while etcd maps 1:0:0:3 to B's locator the mapping wins.
+demo_etcd() {
+    local sir=2001:db8:5151:: url=http://198.18.253.1:2379
+    local ECTL=xdpnet-demo-etcd-$id EA=xdpnet-demo-etcd-a-$id EB=xdpnet-demo-etcd-b-$id EU=xdpnet-demo-etcd-ul-$id
+    local EC1=xdpnet-demo-etcd-c1-$id EC3=xdpnet-demo-etcd-c3-$id EC4=xdpnet-demo-etcd-c4-$id EC3N=xdpnet-demo-etcd-c3new-$id
+    ETCD_NS="$ECTL $EA $EB $EU $EC1 $EC3 $EC4 $EC3N"
+    echo
+    echo "== etcd mode: etcd in [$ECTL], ILA hosts A [$EA] with c1 (and c3's future slot), B [$EB] with c3 c4"
+    for ns in $ETCD_NS; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+    ip -n "$ECTL" link add kb0 type bridge; ip -n "$ECTL" link set kb0 up; ip -n "$ECTL" addr add 198.18.253.1/24 dev kb0
+    ip link add ea-ctl netns "$EA" type veth peer name ka netns "$ECTL"
+    ip link add eb-ctl netns "$EB" type veth peer name kb netns "$ECTL"
+    for p in ka kb; do ip -n "$ECTL" link set "$p" master kb0 up; done
+    ip -n "$EA" addr add 198.18.253.2/24 dev ea-ctl; ip -n "$EA" link set ea-ctl up
+    ip -n "$EB" addr add 198.18.253.3/24 dev eb-ctl; ip -n "$EB" link set eb-ctl up
+    ip -n "$EU" link add br0 type bridge mcast_snooping 0; ip -n "$EU" link set br0 up
+    ip link add ea-up netns "$EA" type veth peer name ul-a netns "$EU"
+    ip link add eb-up netns "$EB" type veth peer name ul-b netns "$EU"
+    for p in ul-a ul-b; do ip -n "$EU" link set "$p" master br0 up; done
+    ip -n "$EA" -6 addr add 2001:db8:ff::a/64 dev ea-up nodad; ip -n "$EA" link set ea-up up
+    ip -n "$EB" -6 addr add 2001:db8:ff::b/64 dev eb-up nodad; ip -n "$EB" link set eb-up up
+    for h in "$EA" "$EB"; do ip netns exec "$h" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0; done
+    # econtainer <ns> <host ns> <host-side name> [identifier]: as container() in the file demo.
+    econtainer() {
+        ip link add "$3" netns "$2" type veth peer name eth0 netns "$1"
+        ip -n "$2" link set "$3" up; ip -n "$1" link set eth0 up
+        [ -z "${4:-}" ] || ip -n "$1" -6 addr add "${sir}1:0:0:$4/64" dev eth0 nodad
+    }
+    econtainer "$EC1" "$EA" ea-c1 1; econtainer "$EC3N" "$EA" ea-c3
+    econtainer "$EC3" "$EB" eb-c3 3; econtainer "$EC4" "$EB" eb-c4 4
+
+    echo "== starting etcd (Debian's etcd-server) on $url"
+    ip netns exec "$ECTL" etcd --name demo --data-dir "$OUT/etcd" --listen-client-urls "$url" --advertise-client-urls "$url" \
+        --listen-peer-urls http://198.18.253.1:2380 --initial-advertise-peer-urls http://198.18.253.1:2380 \
+        --initial-cluster demo=http://198.18.253.1:2380 --logger zap --log-level warn > "$OUT/etcd.log" 2>&1 &
+    ETCD_PID=$!
+    # The operator's side: xdpnet ctl, run next to etcd.
+    ctl() { echo "   \$ xdpnet ctl --etcd $url $*"; ip netns exec "$ECTL" "${XDPNET[@]}" ctl --etcd "$url" "$@" | sed 's/^/     /'; }
+    for _ in $(seq 1 40); do ip netns exec "$ECTL" "${XDPNET[@]}" ctl --etcd "$url" host list >/dev/null 2>&1 && break; sleep 0.2; done
+    ip netns exec "$ECTL" "${XDPNET[@]}" ctl --etcd "$url" host list >/dev/null || { echo "etcd did not start:"; cat "$OUT/etcd.log"; exit 1; }
+    echo "== the ILA mappings, written into etcd with xdpnet ctl"
+    for i in 1 3 4; do
+        loc=2001:db8:b::; [ $i = 1 ] && loc=2001:db8:a::
+        ctl mapping add --sir-prefix "$sir" --identifier "1:0:0:$i" --locator "$loc"
+    done
+    for h in a b; do
+        ns=$EA; [ $h = b ] && ns=$EB
+        echo "== starting: xdpnet run --config examples/ila-etcd-host-$h.json (in $ns)"
+        ip netns exec "$ns" "${XDPNET[@]}" run --config "examples/ila-etcd-host-$h.json" --Stats:Socket="$OUT/etcd-$h.sock" > "$OUT/etcd-$h.log" 2>&1 &
+        ETCD_XPIDS="$ETCD_XPIDS $!"
+    done
+    for h in a b; do
+        for _ in $(seq 1 100); do grep -q '^ready' "$OUT/etcd-$h.log" && break; sleep 0.2; done
+        grep -q '^ready' "$OUT/etcd-$h.log" || { echo "xdpnet on host $h did not start:"; cat "$OUT/etcd-$h.log"; exit 1; }
+        grep -E '^etcd: snapshot|^ready' "$OUT/etcd-$h.log" | sed "s/^/   xdpnet $h | /"
+    done
+    echo "== each host published itself under a lease"
+    ctl host list
+    ewarm() { for _ in $(seq 1 10); do ip netns exec "$1" ping -6 -c 1 -W 1 "${sir}1:0:0:$2" >/dev/null 2>&1 && return 0; done; return 1; }
+    ewarm "$EC1" 3; ewarm "$EC3" 1; ewarm "$EC4" 1
+    echo "== ping6 c1 (A) -> c3 (B) by SIR address, with the mapping from etcd"
+    ip netns exec "$EC1" ping -6 -c 3 -i 0.2 "${sir}1:0:0:3" | tail -2
+
+    echo "== moving c3 to host A while c1 keeps pinging it (10 pings a second)"
+    ip netns exec "$EC1" ping -6 -c 60 -i 0.1 -W 1 "${sir}1:0:0:3" > "$OUT/etcd-ping.txt" 2>&1 &
+    local PING=$!
+    sleep 2
+    ip -n "$EC3" -6 addr del "${sir}1:0:0:3/64" dev eth0
+    ip -n "$EC3N" -6 addr add "${sir}1:0:0:3/64" dev eth0 nodad
+    echo "   c3's address now lives in the slot on A; one etcd write tells every host:"
+    local applied_a applied_b
+    applied_a=$(grep -c 'reload: applied' "$OUT/etcd-a.log" || true); applied_b=$(grep -c 'reload: applied' "$OUT/etcd-b.log" || true)
+    ctl mapping add --sir-prefix "$sir" --identifier 1:0:0:3 --locator 2001:db8:a::
+    for h in a b; do
+        before=$applied_a; [ $h = b ] && before=$applied_b
+        for _ in $(seq 1 50); do [ "$(grep -c 'reload: applied' "$OUT/etcd-$h.log" || true)" -gt "$before" ] && break; sleep 0.1; done
+        grep 'reload: applied' "$OUT/etcd-$h.log" | tail -1 | sed "s/^/   xdpnet $h | /"
+    done
+    wait "$PING" || true
+    echo "   c1 -> c3 across the move: $(grep -E 'packets transmitted' "$OUT/etcd-ping.txt")"
+    echo "   (lost: the pings sent after c3's address left B and before the write was applied, about the second xdpnet ctl takes to start)"
+    ewarm "$EC4" 3
+    echo "== ping6 c4 (B) -> c3 (now on A): B translates to A's locator, from etcd"
+    ip netns exec "$EC4" ping -6 -c 3 -i 0.2 "${sir}1:0:0:3" | tail -2
+    ctl mapping list
+
+    echo "== stopping both hosts' xdpnet (SIGTERM: each revokes its lease) and etcd"
+    kill -TERM $ETCD_XPIDS; for p in $ETCD_XPIDS; do wait "$p" || true; done; ETCD_XPIDS=""
+    ctl host list
+    kill -TERM "$ETCD_PID"; wait "$ETCD_PID" || true; ETCD_PID=""
+    for ns in $ETCD_NS; do ip netns del "$ns"; done; ETCD_NS=""
+    rm -rf "$OUT/etcd"
+}
+
+if [ "$MODE" = etcd ]; then
+    demo_etcd
+    echo "== demo done"
+    exit 0
+fi
 
 echo "== topology: [$GEN] gen0 == dut0 [$DUT] dut1 == sink0 [$SINK]"
 for ns in "$GEN" "$DUT" "$SINK"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
@@ -244,4 +359,6 @@ for e in d["vxlan"]["fdb"]:
 print("   xdpnet A | stage vxlan:", ", ".join("%s %d" % kv for kv in d["stages"]["vxlan"].items() if kv[1]))'
 echo "== stopping host A's xdpnet (SIGTERM)"
 kill -TERM "$VX_PID"; wait "$VX_PID" || true; VX_PID=""
+
+demo_etcd
 echo "== demo done"
