@@ -55,13 +55,14 @@ public sealed partial class EtcdClient
         response.Timeout.CancelAfter(Timeout.InfiniteTimeSpan);
         using var reader = await OpenStreamAsync(response, cancellationToken).ConfigureAwait(false);
         long next = startRevision;
+        long verified = 0;
         Task<string>? read = null;
         while (true)
         {
             read ??= ReadStreamLineAsync(reader, response.Endpoint, cancellationToken);
             if (!await ArrivesWithinAsync(read, _options.WatchCheckInterval, cancellationToken).ConfigureAwait(false))
             {
-                string? stall = await CheckWatchAsync(range, next, read, cancellationToken).ConfigureAwait(false);
+                (string? stall, verified) = await CheckWatchAsync(range, next, verified, read, cancellationToken).ConfigureAwait(false);
                 if (stall is null)
                 {
                     continue;
@@ -133,30 +134,38 @@ public sealed partial class EtcdClient
 
     /// <summary>
     /// The watchdog of a silent stream. A healthy stream is silent when nothing under the watched range changed since
-    /// <paramref name="next"/>: one unary request (bounded by the request timeout) tells. It fails: etcd, or the path
-    /// to it, is frozen, and the stream with it. It answers at a revision below <paramref name="next"/>: nothing
-    /// happened anywhere, all is well. Otherwise keys in the range put at or after <paramref name="next"/>
-    /// (<c>min_mod_revision</c>), or a different key count than at <paramref name="next"/> − 1 (deletions leave no
-    /// key to find), are changes the stream owes; it gets a grace period to deliver them before it is given up. A key
-    /// put and deleted again in between escapes the check, and matters only once a later change is owed as well.
-    /// Returns null when the stream is healthy, else why it is not.
+    /// <paramref name="next"/>. First a linearizable read of one key (O(1) for etcd, bounded by the request timeout)
+    /// gives the store's revision R. It fails: etcd, or the path to it, is frozen (or the member lost its quorum), and
+    /// the stream with it. R is below <paramref name="next"/>, or no later than <paramref name="verified"/> (a revision
+    /// up to which an earlier check found nothing owed): all is well. Otherwise keys in the range put at or after
+    /// <paramref name="next"/> (<c>min_mod_revision</c>), or a different key count than at <paramref name="next"/> − 1
+    /// (deletions leave no key to find), are changes the stream owes; it gets a grace period to deliver them before it
+    /// is given up. These two reads cost etcd a pass over the range, so they run once per store revision at most. A
+    /// key put and deleted again in between escapes the check, and matters only once a later change is owed as well.
+    /// Returns why the stream is not healthy (null if it is) and the revision verified so far.
     /// </summary>
-    private async Task<string?> CheckWatchAsync(EtcdKeyRange range, long next, Task<string> read, CancellationToken cancellationToken)
+    private async Task<(string? Stall, long Verified)> CheckWatchAsync(
+        EtcdKeyRange range, long next, long verified, Task<string> read, CancellationToken cancellationToken)
     {
         long owed;
+        long revision;
         try
         {
-            var now = await CountAsync(range, 0, 0, cancellationToken).ConfigureAwait(false);
-            if (now.Revision < next)
+            // One key (the range's first): the answer's header carries the store revision, whatever the key holds.
+            var probe = new RangeRequest { Key = range.Key, CountOnly = true };
+            revision = RevisionOf((await CallAsync("/v3/kv/range", probe, GatewayJsonContext.Default.RangeRequest,
+                GatewayJsonContext.Default.RangeResponse, idempotent: true, cancellationToken).ConfigureAwait(false)).Header);
+            if (revision < next || revision <= verified)
             {
-                return null;
+                return (null, verified);
             }
 
-            owed = await CountAsync(range, now.Revision, next, cancellationToken).ConfigureAwait(false) is (_, > 0) ? 1 : 0;
+            owed = await CountAsync(range, revision, next, cancellationToken).ConfigureAwait(false) is (_, > 0) ? 1 : 0;
             if (owed == 0 && next > 1)
             {
                 try
                 {
+                    var now = await CountAsync(range, revision, 0, cancellationToken).ConfigureAwait(false);
                     var then = await CountAsync(range, next - 1, 0, cancellationToken).ConfigureAwait(false);
                     owed = Math.Abs(then.Count - now.Count);
                 }
@@ -172,19 +181,19 @@ public sealed partial class EtcdClient
         }
         catch (Exception e) when (e is EtcdException or HttpRequestException or IOException or OperationCanceledException)
         {
-            return $"etcd did not answer a revision check ({e.Message})";
+            return ($"etcd did not answer a revision check ({e.Message})", verified);
         }
 
         if (owed == 0)
         {
-            return null;
+            return (null, revision);
         }
 
         // The stream may be about to deliver them: events reach a caught-up watcher within milliseconds.
         var grace = _options.WatchCheckInterval / 2;
         return await ArrivesWithinAsync(read, grace, cancellationToken).ConfigureAwait(false)
-            ? null
-            : $"changes in the watched range since revision {next} were not delivered within {grace.TotalSeconds:0.###} s";
+            ? (null, verified)
+            : ($"changes in the watched range since revision {next} were not delivered within {grace.TotalSeconds:0.###} s", verified);
     }
 
     /// <summary>
