@@ -163,8 +163,11 @@ public sealed class EtcdThreeHostVxlanTests : IDisposable
         var moved = T.Move(2, slot);
         Fdb(2, 'a');
         WaitApplied(applied);
-        var list = Ctl("fdb", "list", "--vni", Vni, "--json");
-        Assert.Contains($"\"{T['a'].Vtep}\"", list, StringComparison.Ordinal);
+        using (var fdb = System.Text.Json.JsonDocument.Parse(Ctl("fdb", "list", "--vni", Vni, "--json")))
+        {
+            var entry = fdb.RootElement.EnumerateArray().Single(e => e.GetProperty("mac").GetString() == EtcdVxlanTopology.MacOf(2));
+            Assert.Equal(T['a'].Vtep, entry.GetProperty("vtep").GetString());
+        }
 
         // c3 still has c2's MAC in its ARP cache: C now sends it to A's VTEP, A delivers it to the slot.
         var onA = Interface('a', moved.HostSide, "tx_packets");
