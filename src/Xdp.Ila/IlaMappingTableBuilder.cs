@@ -1,11 +1,13 @@
 namespace Xdp.Ila;
 
-/// <summary>Collects mappings off the hot path and builds an immutable <see cref="IlaMappingTable"/>.</summary>
+/// <summary>Collects mappings off the hot path and builds an <see cref="IlaMappingTable"/> (or refills one with <see cref="IlaMappingTable.Reset"/>).</summary>
 public sealed class IlaMappingTableBuilder
 {
     private readonly Dictionary<ulong, IlaMapping> _entries = [];
 
     public int Count => _entries.Count;
+
+    internal IReadOnlyDictionary<ulong, IlaMapping> Entries => _entries;
 
     /// <summary>
     /// Adds a mapping, refusing an identifier its checksum mode cannot round-trip
