@@ -117,6 +117,12 @@ public sealed class IlaConfig
     public List<IlaDomainConfig> Domains { get; set; } = [];
     /// <summary>"drop" (count as ila-no-mapping) or "forward" (untranslated, towards an ILA router: ILA-N -> ILA-R).</summary>
     public string Miss { get; set; } = "drop";
+
+    /// <summary>
+    /// In etcd mode, the live mapping tables the pipeline builder takes instead of building new ones (set by
+    /// <see cref="Host.ClusterSource.Merge"/>; not a setting: internal, so never bound from the file).
+    /// </summary>
+    internal Host.ClusterIlaMappings? ClusterMappings { get; set; }
 }
 
 public sealed class IlaDomainConfig

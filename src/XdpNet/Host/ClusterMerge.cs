@@ -1,15 +1,26 @@
 using System.Net;
 using Xdp.ControlPlane.Cluster;
-using Xdp.Ila;
 using XdpNet.Configuration;
 
 namespace XdpNet.Host;
 
 /// <summary>
 /// The host file plus the cluster state from etcd: what a running instance enforces. The file wins where both name
-/// the same thing (an endpoint name, an identifier in a domain, a MAC in a segment). Entries for SIR prefixes or VNIs
-/// this host does not serve are left out, as are the host's own VTEP in flood lists. Policies are written as files
-/// under <c>policyDirectory</c> and added to <c>Policy:Files</c>, so they are loaded and refused exactly as file policies.
+/// the same thing (an endpoint name, a MAC in a segment, a route's prefix). Entries for VNIs this host does not serve
+/// are left out, as are the host's own VTEP in flood lists. Policies are written as files under
+/// <c>policyDirectory</c> and added to <c>Policy:Files</c>, so they are loaded and refused exactly as file policies.
+/// <para>
+/// ILA mappings are not merged here: they live in <see cref="ClusterIlaMappings"/>' tables, changed in place per watch
+/// event, so neither a mapping change nor any other reload copies or validates a million mappings.
+/// </para>
+/// <para>
+/// An endpoint published for this host on one of its local interfaces (by an orchestrator, or a container moved
+/// here) is routed there: a /128 (/32) route per address out of that interface, unless the file routes that prefix.
+/// Without it, a packet for the container (ILA->SIR translated, or routed) would have no route on this host; inside a
+/// SIR prefix the route also makes the identifier one of this host's. Endpoints of other hosts need no route here
+/// (ILA reaches them through their mapping and locator route, VXLAN through the FDB), nor do members of VXLAN
+/// segments, which are switched, not routed.
+/// </para>
 /// </summary>
 public static class ClusterMerge
 {
@@ -20,6 +31,12 @@ public static class ClusterMerge
         var node = config.Node.Name;
         var localInterfaces = new HashSet<string>(config.Interfaces.Where(i => i.Role == "local").Select(i => i.Name), StringComparer.Ordinal);
 
+        var members = new HashSet<string>(config.Vxlan.Segments.SelectMany(s => s.Interfaces), StringComparer.Ordinal);
+        var routed = new HashSet<IPNetwork>();
+        foreach (var r in config.Routes)
+        {
+            if (IPNetwork.TryParse(r.Prefix, out var prefix)) routed.Add(prefix);
+        }
         var names = new HashSet<string>(config.Endpoints.Select(e => e.Name), StringComparer.Ordinal);
         var addresses = new HashSet<IPAddress>(config.Endpoints.SelectMany(e => e.Addresses).Select(a => IPAddress.TryParse(a, out var ip) ? ip : IPAddress.None));
         foreach (var e in state.Endpoints.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
@@ -31,20 +48,11 @@ public static class ClusterMerge
             config.Endpoints.Add(new EndpointConfig { Name = e.Name, Interface = local ? e.Interface : null, Addresses = [.. e.Addresses], Labels = [.. e.Labels] });
             foreach (var a in e.Addresses)
             {
-                if (IPAddress.TryParse(a, out var ip)) addresses.Add(ip);
-            }
-        }
-
-        foreach (var domain in config.Ila.Domains)
-        {
-            if (!IPNetwork.TryParse(domain.SirPrefix, out var sir)) continue;
-            var key = sir.BaseAddress.ToString();
-            if (!state.Mappings.TryGetValue(key, out var mappings)) continue;
-            var known = new HashSet<ulong>(domain.Mappings.Select(m => IlaIdentifier.TryParse(m.Identifier, out var id) ? id.Value : 0));
-            foreach (var m in mappings.Values.OrderBy(m => m.Identifier, StringComparer.Ordinal))
-            {
-                if (!IlaIdentifier.TryParse(m.Identifier, out var id) || !known.Add(id.Value)) continue;
-                domain.Mappings.Add(new IlaMappingConfig { Identifier = m.Identifier, Locator = m.Locator, ChecksumMode = m.ChecksumMode });
+                if (!IPAddress.TryParse(a, out var ip)) continue;
+                addresses.Add(ip);
+                if (!local || members.Contains(e.Interface!)) continue;
+                var host = new IPNetwork(ip, ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32);
+                if (routed.Add(host)) config.Routes.Add(new RouteConfig { Prefix = host.ToString(), Interface = e.Interface! });
             }
         }
 

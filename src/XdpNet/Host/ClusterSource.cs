@@ -6,9 +6,11 @@ namespace XdpNet.Host;
 
 /// <summary>
 /// <c>xdpnet run</c>'s side of the cluster state (docs/etcd.md): the etcd client, the watched state, and this host's
-/// published entries under a lease. A change in etcd asks for a reload; the reload merges the host file with the
-/// current state (<see cref="ClusterMerge"/>) and goes through the same validation and swap as a file change. While
-/// etcd is unreachable the data plane keeps its last state; the sync reconnects and resynchronises by itself.
+/// published entries under a lease. ILA mapping changes are applied in place to the live tables by the sync's thread
+/// (<see cref="ClusterIlaMappings"/>: O(1) per mapping, no reload). Any other change asks for a reload; the reload
+/// merges the host file with the current state (<see cref="ClusterMerge"/>) and goes through the same validation and
+/// swap as a file change, keeping the live ILA tables. While etcd is unreachable the data plane keeps its last state;
+/// the sync reconnects and resynchronises by itself.
 /// </summary>
 public sealed class ClusterSource : IDisposable
 {
@@ -18,15 +20,19 @@ public sealed class ClusterSource : IDisposable
     private readonly string _policyDirectory;
     private readonly CancellationTokenSource _stop = new();
 
-    private ClusterSource(EtcdClient client, ClusterStateSync sync, HostPublisher? publisher, string policyDirectory)
+    private ClusterSource(EtcdClient client, ClusterStateSync sync, HostPublisher? publisher, string policyDirectory, ClusterIlaMappings ila)
     {
         _client = client;
         _sync = sync;
         _publisher = publisher;
         _policyDirectory = policyDirectory;
+        IlaMappings = ila;
     }
 
     public ClusterState Current => _sync.Current;
+
+    /// <summary>The live ILA tables and their counters (incremental updates, rebuilds, refused entries).</summary>
+    public ClusterIlaMappings IlaMappings { get; }
 
     /// <summary>Starts watching; waits up to Etcd:StartTimeoutSeconds for the first snapshot (it goes on trying after that).</summary>
     public static ClusterSource Start(HostConfig config, CancellationToken token, Action changed)
@@ -38,7 +44,12 @@ public sealed class ClusterSource : IDisposable
             Prefix = etcd.Prefix,
             Log = line => Console.WriteLine($"etcd: {line}"),
         });
-        sync.Changed += (_, _) => changed();
+        var ila = new ClusterIlaMappings(line => Console.WriteLine($"etcd: {line}"));
+        sync.Changed += (state, changes) =>
+        {
+            // Mappings go straight into the live tables; anything else is a reload on the main thread.
+            if (ila.Apply(state, changes)) changed();
+        };
         HostPublisher? publisher = null;
         if (etcd.Publish)
         {
@@ -49,11 +60,13 @@ public sealed class ClusterSource : IDisposable
                 endpoints, TimeSpan.FromSeconds(etcd.LeaseSeconds), line => Console.WriteLine($"etcd: {line}"));
         }
         var directory = Path.Combine(Path.GetTempPath(), $"xdpnet-{config.Node.Name}-{Environment.ProcessId}-policies");
-        var source = new ClusterSource(client, sync, publisher, directory);
+        var source = new ClusterSource(client, sync, publisher, directory, ila);
         var started = sync.StartAsync(source._stop.Token).ContinueWith(t =>
         {
             // A first snapshot that came late is applied like any change.
-            if (t.IsCompletedSuccessfully) changed();
+            if (!t.IsCompletedSuccessfully) return;
+            ila.Load(t.Result);
+            changed();
         }, TaskScheduler.Default);
         if (!started.Wait(TimeSpan.FromSeconds(etcd.StartTimeoutSeconds), token))
         {
@@ -72,6 +85,7 @@ public sealed class ClusterSource : IDisposable
     {
         if (!file.Succeeded) return file;
         var merged = ClusterMerge.Merge(file.Config!, _sync.Current, _policyDirectory);
+        merged.Ila.ClusterMappings = IlaMappings;
         var errors = HostConfigValidator.Validate(merged);
         return errors.Count == 0 ? new HostConfigLoadResult(merged, []) : new HostConfigLoadResult(null, errors);
     }

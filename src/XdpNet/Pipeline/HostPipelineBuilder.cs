@@ -343,21 +343,36 @@ public static class HostPipelineBuilder
     {
         var domains = new List<IlaDomain>();
         var locals = new List<IlaLocalLocator>();
+        var live = config.Ila.ClusterMappings;
         foreach (var d in config.Ila.Domains)
         {
             var sir = IlaPrefix.Parse(d.SirPrefix);
             var mode = IlaValidator.ParseMode(d.ChecksumMode);
-            var builder = new IlaMappingTableBuilder();
+            var file = new Dictionary<ulong, IlaMapping>();
             foreach (var m in d.Mappings)
             {
                 var mappingMode = m.ChecksumMode is null ? mode : IlaValidator.ParseMode(m.ChecksumMode);
-                builder.Add(IlaIdentifier.Parse(m.Identifier), IlaPrefix.Parse(m.Locator), mappingMode);
+                file[IlaIdentifier.Parse(m.Identifier).Value] = new IlaMapping(IlaPrefix.Parse(m.Locator), mappingMode);
             }
             var locator = IlaPrefix.Parse(d.Locator);
-            AddLocalEndpoints(config, sir, locator, mode, builder);
-            domains.Add(new IlaDomain(sir, builder.Build()));
+            var local = LocalEndpoints(config, sir, locator, mode);
+            IlaMappingTable table;
+            if (live is not null)
+            {
+                // etcd mode: the live table, changed in place by watch events, is kept across reloads.
+                table = live.TableFor(sir, mode, locator, file, local);
+            }
+            else
+            {
+                var builder = new IlaMappingTableBuilder();
+                foreach (var (identifier, mapping) in file) builder.Add(new IlaIdentifier(identifier), mapping);
+                foreach (var (identifier, mapping) in local) builder.TryAdd(new IlaIdentifier(identifier), mapping, out _, out _); // an explicit mapping wins
+                table = builder.Build();
+            }
+            domains.Add(new IlaDomain(sir, table));
             locals.Add(new IlaLocalLocator(locator, sir, mode));
         }
+        live?.Retain(domains.Select(d => d.SirPrefix).ToList());
         var own = new List<UInt128>();
         foreach (var a in hostAddresses)
         {
@@ -370,10 +385,12 @@ public static class HostPipelineBuilder
     /// <summary>
     /// Containers on this host are its identifiers: a /128 route inside the SIR prefix that leaves by a local
     /// interface maps its identifier to this host's own locator, so traffic between containers of one host is
-    /// recognised as local (routed untranslated) instead of being a mapping miss. An explicit mapping wins.
+    /// recognised as local (routed untranslated) instead of being a mapping miss. An explicit mapping wins. Identifiers
+    /// the mode cannot use are left out.
     /// </summary>
-    private static void AddLocalEndpoints(HostConfig config, ulong sirPrefix, ulong locator, IlaChecksumMode mode, IlaMappingTableBuilder builder)
+    private static Dictionary<ulong, IlaMapping> LocalEndpoints(HostConfig config, ulong sirPrefix, ulong locator, IlaChecksumMode mode)
     {
+        var local = new Dictionary<ulong, IlaMapping>();
         Span<byte> bytes = stackalloc byte[16];
         foreach (var route in config.Routes)
         {
@@ -384,7 +401,8 @@ public static class HostPipelineBuilder
             net.BaseAddress.TryWriteBytes(bytes, out _);
             if (System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes) != sirPrefix) continue;
             var identifier = new IlaIdentifier(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]));
-            builder.TryAdd(identifier, new IlaMapping(locator, mode), out _, out _); // invalid in the mode, or mapped already: left out
+            if (identifier.Validate(mode) == IlaIdentifierError.None) local[identifier.Value] = new IlaMapping(locator, mode);
         }
+        return local;
     }
 }
