@@ -26,6 +26,9 @@ namespace XdpNet.Host;
 /// </summary>
 public sealed class ClusterIlaMappings
 {
+    /// <summary>The log line's start after a watch response's mappings were written to the live tables.</summary>
+    public const string AppliedInPlace = "ILA mappings applied in place";
+
     private readonly object _lock = new();
     private readonly Action<string> _log;
     private readonly Dictionary<ulong, Domain> _domains = [];
@@ -84,6 +87,7 @@ public sealed class ClusterIlaMappings
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(changes);
         var others = false;
+        var applied = 0;
         lock (_lock)
         {
             if (_state is null)
@@ -114,8 +118,10 @@ public sealed class ClusterIlaMappings
                 Recompute(domain, identifier.Value, report: true);
                 Recompute(domain, identifier.Value ^ IlaIdentifier.CBit, report: false);
                 Interlocked.Increment(ref _incrementalUpdates);
+                applied++;
             }
         }
+        if (applied > 0) _log($"{AppliedInPlace}: {applied} change{(applied == 1 ? "" : "s")} at revision {state.Revision}");
         return others;
     }
 

@@ -17,6 +17,9 @@ namespace XdpNet.IntegrationTests.ControlPlane;
 [Collection("netns")]
 public sealed class EtcdIlaTests : IDisposable
 {
+    /// <summary>What a host logs when a mapping change reached its live tables (in place, without a reload).</summary>
+    private const string Applied = XdpNet.Host.ClusterIlaMappings.AppliedInPlace;
+
     private const string Sir = "2001:db8:5151::";
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
     private readonly EtcdControlNetwork? _etcd;
@@ -134,13 +137,13 @@ public sealed class EtcdIlaTests : IDisposable
         Assert.True(Counter(T.B, _dirB, T[3].HostSide, "tx_packets") - onB >= 3, "before the move, c2's echoes did not reach c3 on B");
 
         // The move: c3's address goes to the slot on A, and one etcd write maps 1:0:0:3 to A's locator.
-        var appliedA = Count(_xa.Output, "reload: applied");
-        var appliedB = Count(_xb.Output, "reload: applied");
+        var appliedA = Count(_xa.Output, Applied);
+        var appliedB = Count(_xb.Output, Applied);
         var moved = T.Move(3, 'a');
         Assert.Same(slot, moved);
         Map(3, IlaTopology.LocatorA);
-        WaitForMore(_xa, "reload: applied", appliedA);
-        WaitForMore(_xb, "reload: applied", appliedB);
+        WaitForMore(_xa, Applied, appliedA);
+        WaitForMore(_xb, Applied, appliedB);
         Assert.DoesNotContain("reload refused", Outputs, StringComparison.Ordinal);
 
         ResolveNeighbours((2, 3), (4, 3), (3, 4));

@@ -15,6 +15,9 @@ namespace XdpNet.IntegrationTests.ControlPlane;
 [Collection("netns")]
 public sealed class EtcdThreeHostIlaTests : IDisposable
 {
+    /// <summary>What a host logs when a mapping change reached its live tables (in place, without a reload).</summary>
+    private const string Applied = XdpNet.Host.ClusterIlaMappings.AppliedInPlace;
+
     private const string Sir = "2001:db8:5151::";
     private const string Prefix = "/xdpnet/";
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
@@ -133,11 +136,11 @@ public sealed class EtcdThreeHostIlaTests : IDisposable
     public void AnIdentifierMovedByOneEtcdWriteStaysReachableFromTheThirdHost()
     {
         var (slot, c3) = Start();
-        var applied = _x.ToDictionary(p => p.Key, p => Count(p.Value.Output, "reload: applied"));
+        var applied = _x.ToDictionary(p => p.Key, p => Count(p.Value.Output, Applied));
         var moved = T.Move(3, 'a');
         Assert.Same(slot, moved);
         Map(3, 'a'); // the one etcd write
-        foreach (var (name, x) in _x) WaitForMore(x, "reload: applied", applied[name]);
+        foreach (var (name, x) in _x) WaitForMore(x, Applied, applied[name]);
         Assert.DoesNotContain("reload refused", Outputs, StringComparison.Ordinal);
 
         ResolveNeighbours((5, 3), (1, 3), (3, 5));
@@ -170,23 +173,23 @@ public sealed class EtcdThreeHostIlaTests : IDisposable
         _links['c'].Down();
         Etcd.Restart();
 
-        var applied = _x.ToDictionary(p => p.Key, p => Count(p.Value.Output, "reload: applied"));
+        var applied = _x.ToDictionary(p => p.Key, p => Count(p.Value.Output, Applied));
         var moved = T.Move(3, 'a');
         Assert.Same(slot, moved);
         Map(3, 'a');
         var failedAttempts = Count(_x['c'].Output, "etcd watch interrupted");
         // A and B watch again after etcd's restart: they apply the write.
-        WaitForMore(_x['a'], "reload: applied", applied['a'], 30);
-        WaitForMore(_x['b'], "reload: applied", applied['b'], 30);
+        WaitForMore(_x['a'], Applied, applied['a'], 30);
+        WaitForMore(_x['b'], Applied, applied['b'], 30);
         ResolveNeighbours((1, 3));
         // C is still trying (a failed attempt after the write) and still maps 1:0:0:3 to B's locator, where B's
         // own route leads to the emptied slot: c3 is out of C's reach until it resynchronises.
         WaitForMore(_x['c'], "etcd watch interrupted", failedAttempts, 30);
-        Assert.Equal(applied['c'], Count(_x['c'].Output, "reload: applied"));
+        Assert.Equal(applied['c'], Count(_x['c'].Output, Applied));
         Assert.False(Ping(T.Of(5).Ns, EtcdIlaTopology.SirAddress(3), 1), "C cannot know of the move while cut off:\n" + Outputs);
 
         _links['c'].Up();
-        WaitForMore(_x['c'], "reload: applied", applied['c'], 30);
+        WaitForMore(_x['c'], Applied, applied['c'], 30);
         Assert.DoesNotContain("reload refused", Outputs, StringComparison.Ordinal);
         ResolveNeighbours((5, 3), (3, 5));
         var onA = Counter('a', moved.HostSide, "tx_packets");
