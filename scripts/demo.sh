@@ -116,12 +116,14 @@ demo_etcd() {
     ip -n "$EC3N" -6 addr add "${sir}1:0:0:3/64" dev eth0 nodad
     echo "   c3's address now lives in the slot on A; one etcd write tells every host:"
     local applied_a applied_b
-    applied_a=$(grep -c 'reload: applied' "$OUT/etcd-a.log" || true); applied_b=$(grep -c 'reload: applied' "$OUT/etcd-b.log" || true)
+    # A mapping change is written to the live tables without a reload; anything else reloads.
+    local APPLIED='reload: applied|ILA mappings applied in place'
+    applied_a=$(grep -cE "$APPLIED" "$OUT/etcd-a.log" || true); applied_b=$(grep -cE "$APPLIED" "$OUT/etcd-b.log" || true)
     ctl mapping add --sir-prefix "$sir" --identifier 1:0:0:3 --locator 2001:db8:a::
     for h in a b; do
         before=$applied_a; [ $h = b ] && before=$applied_b
-        for _ in $(seq 1 50); do [ "$(grep -c 'reload: applied' "$OUT/etcd-$h.log" || true)" -gt "$before" ] && break; sleep 0.1; done
-        grep 'reload: applied' "$OUT/etcd-$h.log" | tail -1 | sed "s/^/   xdpnet $h | /"
+        for _ in $(seq 1 50); do [ "$(grep -cE "$APPLIED" "$OUT/etcd-$h.log" || true)" -gt "$before" ] && break; sleep 0.1; done
+        grep -E "$APPLIED" "$OUT/etcd-$h.log" | tail -1 | sed "s/^/   xdpnet $h | /"
     done
     wait "$PING" || true
     echo "   c1 -> c3 across the move: $(grep -E 'packets transmitted' "$OUT/etcd-ping.txt")"
