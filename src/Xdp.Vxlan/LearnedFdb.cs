@@ -141,6 +141,26 @@ public sealed class LearnedFdb
         return LearnResult.Learned;
     }
 
+    /// <summary>
+    /// Expires every entry behind local interface <paramref name="localInterface"/> (removed from the data plane): its
+    /// index may be given to another interface, whose container must not receive frames for the old one's MACs. The
+    /// slots stay used (expired), so probe chains through them are not cut. Worker thread only; returns the count.
+    /// </summary>
+    public int Forget(int localInterface)
+    {
+        var count = 0;
+        var slots = _slots;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            ref var slot = ref slots[i];
+            if (!slot.Used || slot.LocalInterface != localInterface) continue;
+            // Far enough in the past for any ageing setting, near enough that now - Seen does not overflow.
+            slot.Seen = long.MinValue / 4;
+            count++;
+        }
+        return count;
+    }
+
     /// <summary>Live entries (not expired at <paramref name="now"/>), for stats and tests. Allocates; never on the hot path.</summary>
     public List<LearnedFdbEntry> Snapshot(long now)
     {

@@ -13,6 +13,7 @@ internal static unsafe partial class Interop
         internal const int ENETDOWN = 100;
         internal const int EOPNOTSUPP = 95;
         internal const int EINVAL = 22;
+        internal const int ENXIO = 6;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "strerror")]
         private static partial nint StrErrorNative(int errnum);

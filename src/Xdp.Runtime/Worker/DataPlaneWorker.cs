@@ -19,17 +19,54 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
 {
     private readonly Umem _umem;
     private readonly FramePool _pool;
-    private readonly XskPort[] _ports;
+    // The port set: replaced together, only by the worker itself between two batches (InstallPorts), so a pass always
+    // sees one consistent set: ports, the port of each interface index, pending TX counts, poll descriptors.
+    private XskPort[] _ports;
     /// <summary>Port used to transmit on each interface (by interface index); -1 when the interface has no socket.</summary>
-    private readonly int[] _txPortOfInterface;
-    private readonly uint[] _pendingTx;
+    private int[] _txPortOfInterface;
+    private uint[] _pendingTx;
+    private Libc.PollFd[] _pollFds;
     private readonly uint _batch;
     private readonly int _idleSpinsBeforePoll;
-    private readonly Libc.PollFd[] _pollFds;
     private TPipeline _pipeline;
     private volatile bool _stop;
-    private PipelineUpdate<TPipeline>? _pending;
+    private PendingUpdate? _pending;
+    private long _published;
+    private readonly Lock _publishLock = new();
+    private long _applied;
     private readonly CopyEmitter _emitter;
+
+    /// <summary>Updates published and not yet picked up, composed in order; <see cref="Sequence"/> is the newest one's.</summary>
+    private sealed class PendingUpdate(PipelineUpdate<TPipeline> update, long sequence)
+    {
+        public readonly PipelineUpdate<TPipeline> Update = update;
+        public readonly long Sequence = sequence;
+    }
+
+    /// <summary>A port array with everything the loop derives from it, built off the worker thread.</summary>
+    private sealed class PortSet
+    {
+        public PortSet(XskPort[] ports, int interfaceCount)
+        {
+            Ports = ports;
+            TxPortOfInterface = new int[interfaceCount];
+            Array.Fill(TxPortOfInterface, -1);
+            for (var i = ports.Length - 1; i >= 0; i--)
+            {
+                if ((uint)ports[i].InterfaceIndex >= (uint)interfaceCount)
+                    throw new ArgumentException($"Port {i} names interface {ports[i].InterfaceIndex}, but only {interfaceCount} interfaces exist", nameof(ports));
+                TxPortOfInterface[ports[i].InterfaceIndex] = i;
+            }
+            PendingTx = new uint[ports.Length];
+            PollFds = new Libc.PollFd[ports.Length];
+            for (var i = 0; i < ports.Length; i++) PollFds[i] = new Libc.PollFd { Fd = ports[i].Socket.Fd, Events = Libc.POLLIN };
+        }
+
+        public readonly XskPort[] Ports;
+        public readonly int[] TxPortOfInterface;
+        public readonly uint[] PendingTx;
+        public readonly Libc.PollFd[] PollFds;
+    }
 
     public long Batches;
     public long IdlePolls;
@@ -45,19 +82,23 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
     {
         _umem = umem;
         _pool = umem.Pool;
-        _ports = ports;
         _pipeline = pipeline;
         _batch = (uint)batch;
         _idleSpinsBeforePoll = idleSpinsBeforePoll;
-        _txPortOfInterface = new int[interfaceCount];
-        Array.Fill(_txPortOfInterface, -1);
-        for (var i = ports.Length - 1; i >= 0; i--) _txPortOfInterface[ports[i].InterfaceIndex] = i;
-        _pendingTx = new uint[ports.Length];
-        _pollFds = new Libc.PollFd[ports.Length];
-        for (var i = 0; i < ports.Length; i++) _pollFds[i] = new Libc.PollFd { Fd = ports[i].Socket.Fd, Events = Libc.POLLIN };
+        var set = new PortSet(ports, interfaceCount);
+        _ports = set.Ports;
+        _txPortOfInterface = set.TxPortOfInterface;
+        _pendingTx = set.PendingTx;
+        _pollFds = set.PollFds;
         _emitter = new CopyEmitter(this);
         PrimeFillRings();
     }
+
+    /// <summary>The ports the worker drives now (read by other threads for display only).</summary>
+    public IReadOnlyList<XskPort> Ports => Volatile.Read(ref _ports);
+
+    /// <summary>Free frames in the pool (read by other threads for display and tests; exact only between batches).</summary>
+    public int FreeFrames => _pool.Count;
 
     /// <summary>The pipeline the worker runs. Other threads read it only for counters; they change it through <see cref="Publish"/>.</summary>
     public ref TPipeline Pipeline => ref _pipeline;
@@ -68,18 +109,66 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
     /// before the worker picked up the previous one are composed, never lost. A worker that is not running (tests,
     /// before Start) applies nothing until it runs.
     /// </summary>
-    public void Publish(PipelineUpdate<TPipeline> update)
+    /// <returns>The update's sequence number, for <see cref="WaitApplied"/>.</returns>
+    public long Publish(PipelineUpdate<TPipeline> update)
     {
-        while (true)
+        // Publishers (reloads, the neighbour refresher, endpoint requests) take turns; the worker only ever swaps the
+        // pending slot to null, so the compare-and-swap below loses at most to it.
+        lock (_publishLock)
         {
-            var current = Volatile.Read(ref _pending);
-            var next = current is null ? update : (ref TPipeline p) => { current(ref p); update(ref p); };
-            if (Interlocked.CompareExchange(ref _pending, next, current) == current) return;
+            var sequence = _published + 1;
+            Volatile.Write(ref _published, sequence);
+            while (true)
+            {
+                var current = Volatile.Read(ref _pending);
+                var composed = current is null ? update : (ref TPipeline p) => { current.Update(ref p); update(ref p); };
+                if (Interlocked.CompareExchange(ref _pending, new PendingUpdate(composed, sequence), current) == current) return sequence;
+            }
         }
     }
 
+    /// <summary>
+    /// Hands the worker a new port array (ports added or removed live) together with a pipeline update that installs
+    /// tables numbered for the same interfaces, applied as one step between two batches: a batch never sees tables
+    /// that name an interface its port array lacks, or the reverse. New ports (not in the running array) get their
+    /// fill ring primed from the pool by the worker before they are first polled. A port left out is never touched
+    /// by the worker again once <see cref="WaitApplied"/> returned true for the returned sequence.
+    /// </summary>
+    public long PublishPorts(XskPort[] ports, int interfaceCount, PipelineUpdate<TPipeline>? update)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        var set = new PortSet(ports, interfaceCount);
+        return Publish((ref TPipeline p) =>
+        {
+            InstallPorts(set);
+            update?.Invoke(ref p);
+        });
+    }
+
+    /// <summary>Frames taken back from a removed socket, returned to the pool by the worker (the pool is the worker's alone).</summary>
+    public long ReturnFrames(ulong[] frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        return Publish((ref TPipeline _) =>
+        {
+            foreach (var f in frames) _pool.Free(f);
+        });
+    }
+
     /// <summary>True once every published update has been applied.</summary>
-    public bool UpdatesApplied => Volatile.Read(ref _pending) is null;
+    public bool UpdatesApplied => Volatile.Read(ref _applied) >= Volatile.Read(ref _published);
+
+    /// <summary>Waits until the update numbered <paramref name="sequence"/> (and every one before it) has run; false on timeout.</summary>
+    public bool WaitApplied(long sequence, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Volatile.Read(ref _applied) < sequence)
+        {
+            if (Environment.TickCount64 > deadline) return false;
+            Thread.Sleep(1);
+        }
+        return true;
+    }
 
     public void Stop() => _stop = true;
 
@@ -133,7 +222,11 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
         if (Volatile.Read(ref _pending) is not null)
         {
             var update = Interlocked.Exchange(ref _pending, null);
-            update?.Invoke(ref _pipeline);
+            if (update is not null)
+            {
+                update.Update(ref _pipeline);
+                Volatile.Write(ref _applied, update.Sequence);
+            }
             Updates++;
         }
         var received = 0;
@@ -274,6 +367,30 @@ public sealed unsafe class DataPlaneWorker<TPipeline> where TPipeline : struct, 
             socket.Fill[idx + i] = addr;
         }
         if (n != 0) socket.Fill.Submit(n);
+    }
+
+    /// <summary>Runs on the worker thread between two batches (nothing is pending on any TX ring then).</summary>
+    private void InstallPorts(PortSet set)
+    {
+        var running = _ports;
+        foreach (var port in set.Ports)
+        {
+            if (Array.IndexOf(running, port) >= 0) continue;
+            // A new socket starts with half of what is free (at most its ring): the rest stays for TX and the other
+            // rings; the per-pass refill tops it up from there.
+            var socket = port.Socket;
+            var n = socket.Fill.Reserve(Math.Min((uint)(_pool.Count / 2), socket.Fill.Size), out var idx);
+            for (uint i = 0; i < n; i++)
+            {
+                _pool.TryAllocate(out var addr);
+                socket.Fill[idx + i] = addr;
+            }
+            socket.Fill.Submit(n);
+        }
+        _txPortOfInterface = set.TxPortOfInterface;
+        _pendingTx = set.PendingTx;
+        _pollFds = set.PollFds;
+        Volatile.Write(ref _ports, set.Ports);
     }
 
     private void PrimeFillRings()

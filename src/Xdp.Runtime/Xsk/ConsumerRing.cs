@@ -70,5 +70,11 @@ public unsafe struct ConsumerRing<T> where T : unmanaged
     /// <summary>Un-peeks the last <paramref name="count"/> entries.</summary>
     public void Cancel(uint count) => _cachedConsumer -= count;
 
+    /// <summary>The shared producer index as the kernel last published it (acquire; free-running since the ring was created at 0).</summary>
+    public readonly uint ProducerIndex => Volatile.Read(ref *_producer);
+
+    /// <summary>The shared consumer index (ours).</summary>
+    public readonly uint ConsumerIndex => Volatile.Read(ref *_consumer);
+
     public readonly bool NeedsWakeup => (Volatile.Read(ref *_flags) & Interop.IfXdp.XDP_RING_NEED_WAKEUP) != 0;
 }

@@ -75,4 +75,10 @@ public unsafe struct ProducerRing<T> where T : unmanaged
 
     /// <summary>Entries submitted but not yet consumed by the kernel.</summary>
     public readonly uint Outstanding => *_producer - Volatile.Read(ref *_consumer);
+
+    /// <summary>The shared producer index (ours; free-running since the ring was created at 0).</summary>
+    public readonly uint ProducerIndex => Volatile.Read(ref *_producer);
+
+    /// <summary>The shared consumer index as the kernel last published it (acquire).</summary>
+    public readonly uint ConsumerIndex => Volatile.Read(ref *_consumer);
 }

@@ -28,6 +28,17 @@ public sealed unsafe class Umem : IDisposable
     /// <summary>The socket the UMEM was registered on; later sockets share it through this fd.</summary>
     public XskSocket? Owner { get; internal set; }
 
+    /// <summary>
+    /// Before the owner socket closes while others stay (an interface removed live): later sockets bind with
+    /// XDP_SHARED_UMEM through <paramref name="successor"/>, any socket bound on this UMEM; null when none is left (the
+    /// next socket registers the region again).
+    /// </summary>
+    public void TransferOwnership(XskSocket? successor)
+    {
+        if (successor is not null && successor.Umem != this) throw new ArgumentException("The successor is bound on another UMEM.", nameof(successor));
+        Owner = successor;
+    }
+
     public ulong FrameMask => ~(ulong)(FrameSize - 1);
 
     public void Dispose() => Region.Dispose();

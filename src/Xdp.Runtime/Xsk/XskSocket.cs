@@ -177,7 +177,9 @@ public sealed unsafe class XskSocket : IDisposable
         {
             var errno = Marshal.GetLastPInvokeError();
             // Transient: the kernel is busy or out of buffers; the descriptors stay in the ring for the next kick.
-            if (errno is Libc.EAGAIN or Libc.ENOBUFS or Libc.EBUSY or Libc.ENETDOWN) return;
+            // ENXIO: the interface went away under the socket (a container's veth deleted before it was removed from
+            // the data plane); its descriptors stay in the ring until the port is drained.
+            if (errno is Libc.EAGAIN or Libc.ENOBUFS or Libc.EBUSY or Libc.ENETDOWN or Libc.ENXIO) return;
             throw XskException.FromErrno($"sendto on {InterfaceName}", errno);
         }
     }
@@ -192,6 +194,46 @@ public sealed unsafe class XskSocket : IDisposable
         var len = (uint)sizeof(XdpStatistics);
         if (Libc.GetSockOpt(_fd, IfXdp.SOL_XDP, IfXdp.XDP_STATISTICS, &stats, &len) != 0) return default;
         return stats;
+    }
+
+    /// <summary>
+    /// Takes back every frame this socket holds, once nothing will use it any more (its steering entry is gone and the
+    /// worker no longer drives it): TX is kicked until the kernel completed what it took (or <paramref name="txTimeout"/>
+    /// passed), then the frames are read out of the rings: completions not yet reclaimed, received descriptors not
+    /// yet processed, TX descriptors the kernel never took, and the fill-ring entries the kernel did not consume
+    /// (between its published consumer and our producer; the kernel publishes its fill consumer with every RX flush,
+    /// so at rest no entry there was taken). Every ring index counts from 0 since the socket was created, so what the
+    /// kernel still holds inside itself is known exactly: fill entries it took but never delivered to RX (a receive
+    /// that failed, e.g. RX ring full, keeps its buffer in the kernel's pool; zero-copy drivers keep their hardware
+    /// ring's buffers) plus TX descriptors it took but never completed. Those cannot be read back and are reported.
+    /// Addresses are appended to <paramref name="frames"/> (frame bases, each once).
+    /// </summary>
+    public XskDrainResult Drain(List<ulong> frames, TimeSpan txTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        var deadline = Environment.TickCount64 + (long)txTimeout.TotalMilliseconds;
+        while (Completion.ProducerIndex != Tx.ProducerIndex && Environment.TickCount64 < deadline)
+        {
+            // The device may be gone (ENXIO) or busy: KickTx treats those as transient, the wait is bounded.
+            KickTx();
+            Thread.Sleep(1);
+        }
+        var mask = ~(ulong)(Umem.FrameSize - 1);
+        var seen = new HashSet<ulong>();
+        var duplicates = 0;
+        void Take(ulong address)
+        {
+            if (seen.Add(address & mask)) frames.Add(address & mask);
+            else duplicates++;
+        }
+        uint completed = 0, received = 0, untransmitted = 0, unfilled = 0;
+        for (uint i = Completion.ConsumerIndex, end = Completion.ProducerIndex; i != end; i++, completed++) Take(Completion[i]);
+        for (uint i = Rx.ConsumerIndex, end = Rx.ProducerIndex; i != end; i++, received++) Take(Rx[i].Addr);
+        for (uint i = Tx.ConsumerIndex, end = Tx.ProducerIndex; i != end; i++, untransmitted++) Take(Tx[i].Addr);
+        for (uint i = Fill.ConsumerIndex, end = Fill.ProducerIndex; i != end; i++, unfilled++) Take(Fill[i]);
+        // Taken from fill and never delivered to RX, plus taken from TX and never completed: inside the kernel.
+        var kernelHeld = (Fill.ConsumerIndex - Rx.ProducerIndex) + (Tx.ConsumerIndex - Completion.ProducerIndex);
+        return new XskDrainResult(completed, received, untransmitted, unfilled, kernelHeld, duplicates);
     }
 
     public void Dispose()

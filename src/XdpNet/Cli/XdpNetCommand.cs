@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace XdpNet.Cli;
 
-/// <summary>The <c>xdpnet</c> command line: run, validate, stats, replay.</summary>
+/// <summary>The <c>xdpnet</c> command line: run, validate, stats, conntrack, replay, ctl, endpoint.</summary>
 public static class XdpNetCommand
 {
     /// <summary>Exit code for a refused configuration or input (nothing was attached).</summary>
@@ -16,6 +16,7 @@ public static class XdpNetCommand
         ConntrackCommand.Create(),
         ReplayCommand.Create(),
         CtlCommand.Create(),
+        EndpointCommand.Create(),
     ];
 
     public static int Invoke(string[] args)

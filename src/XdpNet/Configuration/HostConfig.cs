@@ -25,6 +25,11 @@ public sealed class NodeConfig
     public string Name { get; set; } = "xdpnet";
     /// <summary>CPU the worker thread is pinned to; null = not pinned.</summary>
     public int? Cpu { get; set; }
+    /// <summary>Where the running instance keeps its state (endpoints added through the control socket); default /var/lib/xdpnet/&lt;node&gt;.</summary>
+    public string? StateDirectory { get; set; }
+
+    /// <summary>The state directory in force: the configured one, else /var/lib/xdpnet/&lt;node&gt;.</summary>
+    public string StateDirectoryOrDefault() => StateDirectory ?? Path.Combine("/var/lib/xdpnet", Name);
 }
 
 public sealed class InterfaceConfig

@@ -19,6 +19,11 @@ internal sealed class NodeValidator : IConfigSectionValidator
         {
             context.Add("Node:Cpu", $"{cpu} is not a CPU of this machine (0..{context.Limits.ProcessorCount - 1})");
         }
+
+        if (node.StateDirectory is { } state && (state.Length == 0 || !Path.IsPathRooted(state)))
+        {
+            context.Add("Node:StateDirectory", $"'{state}' must be an absolute path");
+        }
     }
 
     private static bool IsSafeName(string name)

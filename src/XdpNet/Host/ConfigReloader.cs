@@ -1,22 +1,28 @@
 using System.Net;
 using Xdp.Runtime.Routing;
+using Xdp.Runtime.Worker;
 using XdpNet.Configuration;
 using XdpNet.Pipeline;
 
 namespace XdpNet.Host;
 
 /// <summary>
-/// Live reload of the host file (SIGHUP or a change on disk): the new file is loaded and validated, compiled into
-/// new tables off the hot path, and handed to the worker as one update applied between two batches. A file that
-/// does not load or validate is refused key by key and the running configuration stays. Settings that cannot
-/// change under a running data plane (node, interfaces other than their steering, UMEM, rings, busy polling,
-/// stats socket) are reported as needing a restart and keep their running values.
+/// Live reload of the host file (SIGHUP or a change on disk, an endpoint request, a change in etcd): the new
+/// configuration is loaded and validated, compiled into new tables off the hot path, and handed to the worker as one
+/// update applied between two batches. A configuration that does not load or validate is refused key by key and the
+/// running one stays. Local interfaces added or removed are applied live (<see cref="DataPlane{TPipeline}.Apply"/>):
+/// each served interface keeps its interface index for as long as it is served (routes, endpoints, VXLAN members and
+/// learned MACs name interfaces by that index), a new one takes the lowest free index, and the tables built for the
+/// new set travel in the same worker update as the new port array. Settings that cannot change under a running data
+/// plane (node, uplinks, an interface's queues/bind/attach/MAC/MTU, UMEM, rings, busy polling, stats socket) are
+/// reported as needing a restart and keep their running values.
 /// </summary>
 public sealed class ConfigReloader
 {
     private readonly Func<HostConfigLoadResult> _load;
     private readonly DataPlane<HostPipeline> _plane;
-    private readonly IReadOnlyList<ResolvedInterface> _interfaces;
+    // The interfaces by interface index, as the tables number them; null where an interface was removed.
+    private ResolvedInterface?[] _slots;
     private readonly NeighbourResolver _resolver;
     private readonly NeighbourRefresher _refresher;
     private readonly IReadOnlyList<IPAddress> _hostAddresses;
@@ -28,7 +34,7 @@ public sealed class ConfigReloader
         Running = running;
         _load = load;
         _plane = plane;
-        _interfaces = interfaces;
+        _slots = [.. interfaces];
         _resolver = resolver;
         _refresher = refresher;
         _hostAddresses = hostAddresses;
@@ -41,43 +47,162 @@ public sealed class ConfigReloader
     public int Reloads { get; private set; }
     public int Refused { get; private set; }
 
-    /// <summary>Loads, validates and applies the file; false (and a log line per problem) when it was refused.</summary>
+    /// <summary>Why the last <see cref="Reload"/> was refused ("key: problem" each); empty after one that applied.</summary>
+    public IReadOnlyList<string> LastErrors { get; private set; } = [];
+
+    /// <summary>The interfaces by interface index, with a placeholder (no name) at each free index: what the tables are built from.</summary>
+    public static IReadOnlyList<ResolvedInterface> Layout(IReadOnlyList<ResolvedInterface?> slots)
+    {
+        var list = new ResolvedInterface[slots.Count];
+        for (var i = 0; i < slots.Count; i++) list[i] = slots[i] ?? new ResolvedInterface(i, "", 0, default, 1500);
+        return list;
+    }
+
+    private bool Refuse(IEnumerable<string> problems)
+    {
+        var list = problems.ToList();
+        foreach (var p in list) _log.WriteLine($"reload refused: {p}; the running configuration stays");
+        LastErrors = list;
+        Refused++;
+        return false;
+    }
+
+    /// <summary>Loads, validates and applies the configuration; false (and a log line per problem, in <see cref="LastErrors"/>) when it was refused.</summary>
     public bool Reload()
     {
         var loaded = _load();
-        if (!loaded.Succeeded)
-        {
-            foreach (var e in loaded.Errors) _log.WriteLine($"reload refused: {e.Key}: {e.Problem}; the running configuration stays");
-            Refused++;
-            return false;
-        }
+        if (!loaded.Succeeded) return Refuse(loaded.Errors.Select(e => $"{e.Key}: {e.Problem}"));
         var next = loaded.Config!;
         foreach (var key in RestartOnlyChanges(Running, next)) _log.WriteLine($"reload: {key} changed; it takes effect after a restart");
         KeepRestartOnlySettings(Running, next);
 
+        // Which interfaces come and go (by name), and the index each new one takes.
+        var names = new HashSet<string>(next.Interfaces.Select(i => i.Name), StringComparer.Ordinal);
+        var slots = (ResolvedInterface?[])_slots.Clone();
+        var removed = new List<int>();
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if (slots[i] is { } r && !names.Contains(r.Name))
+            {
+                removed.Add(i);
+                slots[i] = null;
+            }
+        }
+        var served = new HashSet<string>(_slots.Where(r => r is not null).Select(r => r!.Name), StringComparer.Ordinal);
+        var added = new List<(ResolvedInterface Resolved, InterfaceConfig Config)>();
+        var problems = new List<string>();
+        for (var i = 0; i < next.Interfaces.Count; i++)
+        {
+            var iface = next.Interfaces[i];
+            if (served.Contains(iface.Name)) continue;
+            var resolved = Resolve(next, i, problems);
+            if (resolved is null) continue;
+            var index = Array.IndexOf(slots, null);
+            if (index < 0)
+            {
+                index = slots.Length;
+                Array.Resize(ref slots, slots.Length + 1);
+            }
+            slots[index] = resolved with { Index = index };
+            added.Add((slots[index]!, iface));
+        }
+        if (problems.Count > 0) return Refuse(problems);
+        // Trailing free indexes are dropped, so the tables do not grow with every container that came and went.
+        var count = slots.Length;
+        while (count > 0 && slots[count - 1] is null) count--;
+        if (count != slots.Length) Array.Resize(ref slots, count);
+
         HostPipeline pipeline;
         try
         {
-            pipeline = HostPipelineBuilder.Build(next, _interfaces, _resolver.ReadTable(), _hostAddresses,
+            pipeline = HostPipelineBuilder.Build(next, Layout(slots), _resolver.ReadTable(), _hostAddresses,
                 allocator: _plane.Worker.Pipeline.Policy?.Allocator);
         }
         catch (Exception e) when (e is ArgumentException or Xdp.Filter.Policy.PolicyLoadException or IOException)
         {
-            _log.WriteLine($"reload refused: {e.Message}; the running configuration stays");
-            Refused++;
-            return false;
+            return Refuse([e.Message]);
         }
 
+        var prepared = new List<InterfacePlane>();
+        try
+        {
+            foreach (var (resolved, config) in added)
+            {
+                var binding = new InterfaceBinding(config.Name, config.Queues, DataPlaneHost.ParseBind(config.Bind), DataPlaneHost.ParseAttach(config.Attach),
+                    SteeringRulesFactory.Create(next, config, _hostAddresses));
+                prepared.Add(_plane.Prepare(resolved.Index, binding));
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or Xdp.Runtime.Xsk.XskException or FileNotFoundException)
+        {
+            foreach (var p in prepared) DataPlane<HostPipeline>.Discard(p);
+            return Refuse([$"Interfaces: {e.Message}"]);
+        }
+
+        var update = Update(pipeline, Running.Vxlan.MaxLearned == next.Vxlan.MaxLearned, removed);
+        if (prepared.Count == 0 && removed.Count == 0)
+        {
+            var sequence = _plane.Worker.Publish(update);
+            // Steer the new prefixes only once the worker can route them (it applies the update at its next batch).
+            _plane.Worker.WaitApplied(sequence, TimeSpan.FromMilliseconds(100));
+        }
+        else
+        {
+            foreach (var removal in _plane.Apply(prepared, removed, slots.Length, update))
+            {
+                _log.WriteLine($"reload: interface {removal.Name} removed (index {removal.Index}): {removal.FramesReturned} frames returned to the pool"
+                    + (removal.FramesLost > 0 ? $", {removal.FramesLost} held by the kernel and lost" : ""));
+            }
+            foreach (var p in prepared)
+            {
+                _log.WriteLine($"reload: interface {p.Name} added (index {p.Index}, {p.Sockets.Count} queue{(p.Sockets.Count == 1 ? "" : "s")}, XDP {(p.Program.ObtainedMode == Xdp.Runtime.Bpf.XdpAttachMode.Generic ? "generic" : "native")})");
+            }
+        }
+        _slots = slots;
+        if (pipeline.VxlanEnabled) DataPlaneHost.RequestVtepResolution(pipeline);
+        _refresher.Reset(pipeline.Forwarding.Tables);
+        foreach (var plane in _plane.Interfaces)
+        {
+            if (plane is null || prepared.Contains(plane)) continue;
+            var config = next.Interfaces.Find(i => i.Name == plane.Name);
+            if (config is not null) plane.Program.UpdateRules(SteeringRulesFactory.Create(next, config, _hostAddresses));
+        }
+        Running = next;
+        Reloads++;
+        LastErrors = [];
+        var mappings = next.Ila.Domains.Sum(d => d.Mappings.Count);
+        var policy = pipeline.Policy;
+        _log.WriteLine($"reload: applied ({next.Interfaces.Count} interfaces, {next.Routes.Count} routes, {next.Endpoints.Count} endpoints, {next.Ila.Domains.Count} ILA domains, {mappings} mappings, {next.Vxlan.Segments.Count} VXLAN segments, {(policy is null ? "no policy" : $"{policy.Policy.Map.EntryCount} policy entries")})");
+        return true;
+    }
+
+    /// <summary>An interface of <paramref name="next"/> as the kernel has it now; null (and a problem) when it cannot be served.</summary>
+    private static ResolvedInterface? Resolve(HostConfig next, int index, List<string> problems)
+    {
+        var single = new HostConfig { Interfaces = [next.Interfaces[index]], Umem = next.Umem };
+        var errors = new List<ConfigError>();
+        var resolved = InterfaceResolver.Resolve(single, requireKernel: true, errors);
+        foreach (var e in errors)
+        {
+            var key = e.Key.StartsWith("Interfaces:0", StringComparison.Ordinal) ? $"Interfaces:{index}{e.Key["Interfaces:0".Length..]}" : e.Key;
+            problems.Add($"{key}: {e.Problem}");
+        }
+        return errors.Count == 0 && resolved.Count == 1 ? resolved[0] : null;
+    }
+
+    /// <summary>The worker's side of a reload: the new tables in place, learned state and tracked connections kept.</summary>
+    private static PipelineUpdate<HostPipeline> Update(HostPipeline pipeline, bool keepLearned, IReadOnlyList<int> removed)
+    {
         var tables = pipeline.Forwarding.Tables;
         var ila = pipeline.Ila;
         var ilaEnabled = pipeline.IlaEnabled;
         var neighbors = pipeline.Neighbors;
         var vxlan = pipeline.Vxlan;
         var vxlanEnabled = pipeline.VxlanEnabled;
-        var keepLearned = Running.Vxlan.MaxLearned == next.Vxlan.MaxLearned;
         var policy = pipeline.Policy;
         var localInterfaces = pipeline.LocalInterfaces;
-        _plane.Worker.Publish((ref HostPipeline p) =>
+        int[] forget = [.. removed];
+        return (ref HostPipeline p) =>
         {
             p.Forwarding.Tables = tables;
             p.Ila = ila;
@@ -89,6 +214,8 @@ public sealed class ConfigReloader
                 if (keepLearned)
                 {
                     learned.AgeingMilliseconds = vxlan.Tables.Settings.AgeingMilliseconds;
+                    // A MAC learned behind a removed interface must not lead to whoever takes its index next.
+                    foreach (var index in forget) learned.Forget(index);
                     p.Vxlan = new Xdp.Vxlan.VxlanStage(vxlan.Tables, learned, p.Vxlan.Counters);
                 }
                 else
@@ -107,23 +234,11 @@ public sealed class ConfigReloader
             {
                 engine.Install(policy.Policy, [.. policy.EndpointInterfaces], policy.InterfaceCount);
                 engine.InstallRules(policy.Rules);
+                engine.SetLocalInterfaces(localInterfaces);
             }
             else p.Policy = policy;
             p.LocalInterfaces = localInterfaces;
-        });
-        if (vxlanEnabled) DataPlaneHost.RequestVtepResolution(pipeline);
-        _refresher.Reset(tables);
-        // Steer the new prefixes only once the worker can route them (it applies the update at its next batch).
-        for (var wait = 0; wait < 100 && !_plane.Worker.UpdatesApplied; wait++) Thread.Sleep(1);
-        for (var i = 0; i < next.Interfaces.Count && i < _plane.Programs.Count; i++)
-        {
-            _plane.Programs[i].UpdateRules(SteeringRulesFactory.Create(next, next.Interfaces[i], _hostAddresses));
-        }
-        Running = next;
-        Reloads++;
-        var mappings = next.Ila.Domains.Sum(d => d.Mappings.Count);
-        _log.WriteLine($"reload: applied ({next.Routes.Count} routes, {next.Ila.Domains.Count} ILA domains, {mappings} mappings, {next.Vxlan.Segments.Count} VXLAN segments, {(policy is null ? "no policy" : $"{policy.Policy.Map.EntryCount} policy entries")})");
-        return true;
+        };
     }
 
     /// <summary>Keys whose change needs a restart, in configuration-path form.</summary>
@@ -131,18 +246,27 @@ public sealed class ConfigReloader
     {
         if (running.Node.Name != next.Node.Name) yield return "Node:Name";
         if (running.Node.Cpu != next.Node.Cpu) yield return "Node:Cpu";
-        if (running.Interfaces.Count != next.Interfaces.Count) yield return "Interfaces";
-        for (var i = 0; i < Math.Min(running.Interfaces.Count, next.Interfaces.Count); i++)
+        if (running.Node.StateDirectory != next.Node.StateDirectory) yield return "Node:StateDirectory";
+        // Local interfaces come and go live; an uplink added or removed, or a change to a served interface, waits.
+        for (var i = 0; i < next.Interfaces.Count; i++)
         {
-            var a = running.Interfaces[i];
             var b = next.Interfaces[i];
-            if (a.Name != b.Name) yield return $"Interfaces:{i}:Name";
+            var a = running.Interfaces.Find(r => r.Name == b.Name);
+            if (a is null)
+            {
+                if (b.Role != "local") yield return $"Interfaces:{i} (uplink {b.Name} added)";
+                continue;
+            }
             if (a.Role != b.Role) yield return $"Interfaces:{i}:Role";
             if (!a.Queues.SequenceEqual(b.Queues)) yield return $"Interfaces:{i}:Queues";
             if (a.Bind != b.Bind) yield return $"Interfaces:{i}:Bind";
             if (a.Attach != b.Attach) yield return $"Interfaces:{i}:Attach";
             if (a.Mac != b.Mac) yield return $"Interfaces:{i}:Mac";
             if (a.Mtu != b.Mtu) yield return $"Interfaces:{i}:Mtu";
+        }
+        foreach (var a in running.Interfaces)
+        {
+            if (a.Role != "local" && !next.Interfaces.Exists(b => b.Name == a.Name)) yield return $"Interfaces (uplink {a.Name} removed)";
         }
         if (running.Umem.FrameSize != next.Umem.FrameSize || running.Umem.Frames != next.Umem.Frames || running.Umem.Headroom != next.Umem.Headroom)
             yield return "Umem";
@@ -172,16 +296,29 @@ public sealed class ConfigReloader
         next.BusyPoll = running.BusyPoll;
         next.Stats = running.Stats;
         next.Policy.Conntrack = running.Policy.Conntrack;
-        next.Interfaces = running.Interfaces.Select(i => new InterfaceConfig
+        // Served interfaces keep their running settings (with the new file's steering); local ones only in the new
+        // configuration are added, local ones only in the running one removed; uplinks stay as they run.
+        var kept = new List<InterfaceConfig>();
+        foreach (var i in running.Interfaces)
         {
-            Name = i.Name,
-            Role = i.Role,
-            Queues = i.Queues,
-            Bind = i.Bind,
-            Attach = i.Attach,
-            Mac = i.Mac,
-            Mtu = i.Mtu,
-            Steering = steering.TryGetValue(i.Name, out var s) ? s : i.Steering,
-        }).ToList();
+            var named = next.Interfaces.Exists(n => n.Name == i.Name);
+            if (!named && i.Role == "local") continue;
+            kept.Add(new InterfaceConfig
+            {
+                Name = i.Name,
+                Role = i.Role,
+                Queues = i.Queues,
+                Bind = i.Bind,
+                Attach = i.Attach,
+                Mac = i.Mac,
+                Mtu = i.Mtu,
+                Steering = steering.TryGetValue(i.Name, out var s) ? s : i.Steering,
+            });
+        }
+        foreach (var i in next.Interfaces)
+        {
+            if (i.Role == "local" && !running.Interfaces.Exists(r => r.Name == i.Name)) kept.Add(i);
+        }
+        next.Interfaces = kept;
     }
 }

@@ -5,6 +5,7 @@ using Xdp.Runtime.Pipeline;
 using Xdp.Runtime.Routing;
 using Xdp.Runtime.Xsk;
 using XdpNet.Configuration;
+using XdpNet.Endpoints;
 using XdpNet.Pipeline;
 
 namespace XdpNet.Host;
@@ -19,15 +20,31 @@ public static class DataPlaneHost
     {
         var reloadRequested = 0;
         var filePolicies = config.Policy.Files.ToList();
+        var store = LoadEndpoints(config);
         using var cluster = config.Etcd.Endpoints.Count > 0 ? ClusterSource.Start(config, token, () => Interlocked.Exchange(ref reloadRequested, 1)) : null;
-        if (cluster is not null && reload is not null)
+        if (reload is not null)
         {
-            // The host file plus the cluster state, validated together; a bad combination leaves the file alone in force.
+            // What runs: the host file, the endpoints added through the control socket, then the cluster state (its
+            // endpoints are local when their interface is served here), validated together.
             var fileLoad = reload;
-            reload = () => cluster.Merge(fileLoad());
-            var merged = reload();
-            if (merged.Succeeded) config = merged.Config!;
-            else foreach (var e in merged.Errors) Console.Error.WriteLine($"etcd: state refused: {e}; running with the host file alone");
+            reload = () => EndpointMerge.Merge(fileLoad(), store.Endpoints);
+            if (cluster is not null)
+            {
+                var local = reload;
+                reload = () => cluster.Merge(local());
+            }
+            if (store.Endpoints.Count > 0 || cluster is not null)
+            {
+                var merged = reload();
+                if (!merged.Succeeded && store.Endpoints.Count > 0)
+                {
+                    foreach (var e in merged.Errors) Console.Error.WriteLine($"endpoint: saved endpoints refused: {e}; starting without them");
+                    foreach (var e in store.Endpoints.ToList()) store.Remove(e.Name);
+                    merged = reload();
+                }
+                if (merged.Succeeded) config = merged.Config!;
+                else foreach (var e in merged.Errors) Console.Error.WriteLine($"etcd: state refused: {e}; running with the host file alone");
+            }
         }
         var errors = new List<ConfigError>();
         var interfaces = InterfaceResolver.Resolve(config, requireKernel: true, errors);
@@ -62,19 +79,30 @@ public static class DataPlaneHost
         };
 
         using var plane = new DataPlane<HostPipeline>(umem, bindings, socketOptions, pipeline, config.Rings.Batch);
-        foreach (var port in plane.Ports)
+        foreach (var port in plane.Interfaces.SelectMany(i => i!.States))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{port.Interface} (ifindex {port.Ifindex}) queue {port.Queue}: XDP {Describe(port.AttachMode)}, AF_XDP {(port.ZeroCopy ? "zero-copy" : "copy")}"));
         }
         plane.Start(config.Node.Cpu);
         var started = DateTimeOffset.UtcNow;
-        using var stats = HostStats.Serve(config, plane, started);
+        var gate = new object();
+        ConfigReloader? reloaderForEndpoints = null;
+        var endpoints = reload is null ? null : new EndpointService(store, () => reloaderForEndpoints!.Running,
+            () => reloaderForEndpoints!.Reload() ? null : reloaderForEndpoints.LastErrors, Console.Out, gate);
+        using var stats = HostStats.Serve(config, plane, started, endpoints is null ? null : line =>
+        {
+            // Requests can arrive before the reloader exists (between the socket opening and the loop starting).
+            if (Volatile.Read(ref reloaderForEndpoints) is null)
+                return """{"ok":false,"error":"request: the instance is starting; try again"}""";
+            return endpoints.Handle(line);
+        });
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ready: node {config.Node.Name}, {interfaces.Count} interfaces, {config.Routes.Count} routes, {config.Vxlan.Segments.Count} VXLAN segments, worker on CPU {(config.Node.Cpu?.ToString(CultureInfo.InvariantCulture) ?? "any")}, stats on {stats.SocketPath}"));
 
         var refresher = new NeighbourRefresher(resolver, tables, t => plane.Worker.Publish((ref HostPipeline p) => p.Forwarding.Tables = t));
         var reloader = reload is null ? null : new ConfigReloader(config, reload, plane, interfaces, resolver, refresher, hostAddresses, Console.Out);
+        Volatile.Write(ref reloaderForEndpoints, reloader);
         using var sighup = reloader is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
         {
             c.Cancel = true;
@@ -86,20 +114,56 @@ public static class DataPlaneHost
         var policyWatchers = reloader is null ? [] : WatchPolicies(filePolicies, () => Interlocked.Exchange(ref reloadRequested, 1));
         while (!token.WaitHandle.WaitOne(RefreshInterval))
         {
-            if (Interlocked.Exchange(ref reloadRequested, 0) == 1) reloader!.Reload();
-            refresher.Tick();
+            // Endpoint requests change the running state too (from the stats server's threads): one at a time.
+            lock (gate)
+            {
+                if (Interlocked.Exchange(ref reloadRequested, 0) == 1) reloader!.Reload();
+                refresher.Tick();
+            }
         }
 
         foreach (var w in policyWatchers) w.Dispose();
         stats.Dispose(); // no snapshot may read the plane while it is torn down
         plane.Dispose();
         Console.WriteLine("stopped: steering programs detached, sockets closed");
-        foreach (var c in plane.Counters)
+        foreach (var c in plane.Interfaces.Where(i => i is not null).Select(i => i!.Counters))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{c.Name}: rx {c.RxPackets} packets {c.RxBytes} bytes, tx {c.TxPackets} packets {c.TxBytes} bytes, drops {c.TotalDrops}"));
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The endpoints saved by a previous run (<c>endpoints.json</c> in the state directory); one whose interface no
+    /// longer exists (its container went while xdpnet was down) is dropped and the file rewritten.
+    /// </summary>
+    private static EndpointStore LoadEndpoints(HostConfig config)
+    {
+        var problems = new List<string>();
+        var store = EndpointStore.Load(config.Node.StateDirectoryOrDefault(), problems);
+        foreach (var p in problems) Console.Error.WriteLine($"endpoint: {p}");
+        var dropped = false;
+        foreach (var e in store.Endpoints.ToList())
+        {
+            if (Directory.Exists(Path.Combine("/sys/class/net", e.Interface))) continue;
+            Console.Error.WriteLine($"endpoint: dropped saved endpoint {e.Name}: interface {e.Interface} no longer exists");
+            store.Remove(e.Name);
+            dropped = true;
+        }
+        if (dropped)
+        {
+            try
+            {
+                store.Save();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"endpoint: cannot write {store.FilePath}: {e.Message}");
+            }
+        }
+        if (store.Endpoints.Count > 0) Console.WriteLine($"endpoint: {store.Endpoints.Count} saved endpoints from {store.FilePath}");
+        return store;
     }
 
     /// <summary>

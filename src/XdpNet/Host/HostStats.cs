@@ -9,10 +9,11 @@ namespace XdpNet.Host;
 /// <summary>Serves the running instance's counters on its Unix socket (read off the worker's counters, never locking it).</summary>
 public static class HostStats
 {
-    public static StatsServer Serve(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started)
+    /// <param name="endpoints">Answers <c>endpoint ...</c> request lines; null when the instance takes none.</param>
+    public static StatsServer Serve(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started, Func<string, string>? endpoints = null)
     {
         var path = config.Stats.Socket ?? StatsServer.DefaultSocketPath(config.Node.Name);
-        return new StatsServer(path, () => Snapshot(config, plane, started), () => Conntrack(config, plane));
+        return new StatsServer(path, () => Snapshot(config, plane, started), () => Conntrack(config, plane), endpoints);
     }
 
     public static StatsSnapshot Snapshot(HostConfig config, DataPlane<HostPipeline> plane, DateTimeOffset started)
@@ -23,12 +24,25 @@ public static class HostStats
             Node = config.Node.Name,
             Timestamp = now,
             UptimeSeconds = (now - started).TotalSeconds,
-            Worker = new WorkerStats { Cpu = config.Node.Cpu, Batches = plane.Worker.Batches, IdlePolls = plane.Worker.IdlePolls, Updates = Volatile.Read(ref plane.Worker.Updates), AllocatedBytes = plane.Worker.AllocatedBytes },
+            Worker = new WorkerStats
+            {
+                Cpu = config.Node.Cpu,
+                Batches = plane.Worker.Batches,
+                IdlePolls = plane.Worker.IdlePolls,
+                Updates = Volatile.Read(ref plane.Worker.Updates),
+                AllocatedBytes = plane.Worker.AllocatedBytes,
+                Ports = plane.Worker.Ports.Count,
+                FreeFrames = plane.Worker.FreeFrames,
+                Frames = plane.Umem.Frames,
+                FramesLost = plane.FramesLost,
+            },
         };
         long forwarded = 0;
-        for (var i = 0; i < plane.Counters.Length; i++)
+        long dropped = 0;
+        foreach (var served in plane.Interfaces)
         {
-            var c = plane.Counters[i];
+            if (served is null) continue;
+            var c = served.Counters;
             var stats = new InterfaceStats
             {
                 Name = c.Name,
@@ -39,15 +53,15 @@ public static class HostStats
                 Drops = StatsSnapshot.NonZeroDrops(c.Drops),
             };
             forwarded += c.TxPackets;
-            for (var p = 0; p < plane.Ports.Count; p++)
+            dropped += c.TotalDrops;
+            for (var p = 0; p < served.States.Count; p++)
             {
-                var port = plane.Ports[p];
-                if (port.Interface != c.Name) continue;
+                var port = served.States[p];
                 stats.Ifindex = port.Ifindex;
                 stats.Queue = (int)port.Queue;
                 stats.BindMode = port.ZeroCopy ? "zerocopy" : "copy";
                 stats.AttachMode = port.AttachMode == XdpAttachMode.Generic ? "generic" : "native";
-                var x = plane.Sockets[p].ReadStatistics();
+                var x = served.Sockets[p].ReadStatistics();
                 stats.Xdp.RxDropped += x.RxDropped;
                 stats.Xdp.RxInvalidDescs += x.RxInvalidDescs;
                 stats.Xdp.TxInvalidDescs += x.TxInvalidDescs;
@@ -55,7 +69,7 @@ public static class HostStats
                 stats.Xdp.RxFillRingEmptyDescs += x.RxFillRingEmptyDescs;
                 stats.Xdp.TxRingEmptyDescs += x.TxRingEmptyDescs;
             }
-            var s = plane.Programs[i].ReadCounters();
+            var s = served.Program.ReadCounters();
             stats.Steering = new SteeringStats
             {
                 Redirected = s.Redirected,
@@ -65,8 +79,6 @@ public static class HostStats
             };
             snapshot.Interfaces.Add(stats);
         }
-        long dropped = 0;
-        foreach (var c in plane.Counters) dropped += c.TotalDrops;
         snapshot.Stages["forwarding"] = new Dictionary<string, long> { ["forwarded"] = forwarded, ["dropped"] = dropped };
         snapshot.Stages["checksum"] = new Dictionary<string, long> { ["completed"] = Volatile.Read(ref plane.Worker.Pipeline.Checksums.Completed) };
         ref var pipeline = ref plane.Worker.Pipeline;

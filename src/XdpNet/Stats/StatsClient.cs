@@ -14,6 +14,16 @@ public static class StatsClient
     /// <param name="request">What to ask for: <see cref="StatsServer.StatsRequest"/> or <see cref="StatsServer.ConntrackRequest"/>.</param>
     public static string FetchJson(string socketPath, TimeSpan? timeout = null, string request = StatsServer.StatsRequest)
     {
+        var text = Request(socketPath, request, timeout);
+        if (text.StartsWith("{\"error\":", StringComparison.Ordinal) || text.StartsWith("{\"ok\":false", StringComparison.Ordinal))
+            throw new IOException($"{socketPath} reported: {text}");
+        return text;
+    }
+
+    /// <summary>Sends one request line and returns the answer line as it came (errors included).</summary>
+    /// <exception cref="IOException">Cannot connect, or the server closed without answering.</exception>
+    public static string Request(string socketPath, string request, TimeSpan? timeout = null)
+    {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         var ms = (int)(timeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
         socket.ReceiveTimeout = ms;
@@ -28,7 +38,7 @@ public static class StatsClient
         }
         try
         {
-            socket.Send(Encoding.ASCII.GetBytes(request + "\n"));
+            socket.Send(Encoding.UTF8.GetBytes(request + "\n"));
         }
         catch (SocketException e)
         {
@@ -53,8 +63,7 @@ public static class StatsClient
         }
 
         var text = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).TrimEnd('\n');
-        if (text.Length == 0) throw new IOException($"{socketPath} closed the connection without sending a snapshot");
-        if (text.StartsWith("{\"error\":", StringComparison.Ordinal)) throw new IOException($"{socketPath} reported: {text}");
+        if (text.Length == 0) throw new IOException($"{socketPath} closed the connection without answering");
         return text;
     }
 

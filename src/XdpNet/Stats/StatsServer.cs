@@ -15,10 +15,15 @@ public sealed class StatsServer : IDisposable
     public const string StatsRequest = "stats";
     /// <summary>Request line for the connection-tracking table.</summary>
     public const string ConntrackRequest = "conntrack";
+    /// <summary>First word of the endpoint API's request lines (<c>endpoint add|del|list|get [JSON]</c>).</summary>
+    public const string EndpointRequest = "endpoint";
+    /// <summary>Longest request line read (an endpoint with its addresses and labels is far below it).</summary>
+    public const int MaxRequestBytes = 64 * 1024;
 
     private readonly Socket _listener;
     private readonly Func<StatsSnapshot> _snapshot;
     private readonly Func<ConntrackSnapshot>? _conntrack;
+    private readonly Func<string, string>? _endpoints;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
     private int _disposed;
@@ -27,11 +32,13 @@ public sealed class StatsServer : IDisposable
     /// <param name="snapshot">Called once per connection, on a thread-pool thread.</param>
     /// <exception cref="IOException">Another process is already serving on <paramref name="socketPath"/>, or it cannot be bound.</exception>
     /// <param name="conntrack">The connection-tracking listing; null when the instance tracks no connections.</param>
-    public StatsServer(string socketPath, Func<StatsSnapshot> snapshot, Func<ConntrackSnapshot>? conntrack = null)
+    /// <param name="endpoints">Answers an <c>endpoint ...</c> line with one JSON line; null when the instance takes none.</param>
+    public StatsServer(string socketPath, Func<StatsSnapshot> snapshot, Func<ConntrackSnapshot>? conntrack = null, Func<string, string>? endpoints = null)
     {
         SocketPath = socketPath;
         _snapshot = snapshot;
         _conntrack = conntrack;
+        _endpoints = endpoints;
         var directory = Path.GetDirectoryName(socketPath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         RemoveStaleSocket(socketPath);
@@ -100,7 +107,12 @@ public sealed class StatsServer : IDisposable
             {
                 var request = ReadRequest(client);
                 byte[] json;
-                if (request == ConntrackRequest)
+                if (request == EndpointRequest || request.StartsWith(EndpointRequest + " ", StringComparison.Ordinal))
+                {
+                    json = Encoding.UTF8.GetBytes(_endpoints?.Invoke(request)
+                        ?? """{"ok":false,"error":"request: this instance takes no endpoint requests (live reload is off)"}""");
+                }
+                else if (request == ConntrackRequest)
                 {
                     var listing = _conntrack?.Invoke() ?? throw new InvalidOperationException("this instance tracks no connections (no Policy:Files configured)");
                     json = JsonSerializer.SerializeToUtf8Bytes(listing, StatsJsonContext.Default.ConntrackSnapshot);
@@ -124,7 +136,8 @@ public sealed class StatsServer : IDisposable
             {
                 try
                 {
-                    client.Send(Encoding.UTF8.GetBytes($"{{\"error\":{JsonSerializer.Serialize(e.Message, StatsErrorJsonContext.Default.String)}}}\n"));
+                    // The endpoint API's error shape; the stats client recognises it too.
+                    client.Send(Encoding.UTF8.GetBytes($"{{\"ok\":false,\"error\":{JsonSerializer.Serialize(e.Message, StatsErrorJsonContext.Default.String)}}}\n"));
                 }
                 catch (SocketException)
                 {
@@ -134,20 +147,31 @@ public sealed class StatsServer : IDisposable
     }
 
     /// <summary>The client's request line; a client that sends nothing within 200 ms gets the counters.</summary>
+    /// <exception cref="InvalidOperationException">The line is longer than <see cref="MaxRequestBytes"/> or not UTF-8.</exception>
     private static string ReadRequest(Socket client)
     {
         if (!client.Poll(200_000, SelectMode.SelectRead)) return StatsRequest;
-        Span<byte> buffer = stackalloc byte[64];
+        var buffer = new byte[MaxRequestBytes];
         var length = 0;
         client.ReceiveTimeout = 1000;
         while (length < buffer.Length)
         {
-            var n = client.Receive(buffer.Slice(length));
+            var n = client.Receive(buffer, length, buffer.Length - length, SocketFlags.None);
             if (n == 0) break;
             length += n;
-            if (buffer.Slice(0, length).Contains((byte)'\n')) break;
+            if (Array.IndexOf(buffer, (byte)'\n', length - n, n) >= 0) break;
         }
-        var text = Encoding.ASCII.GetString(buffer.Slice(0, length)).Trim();
+        var end = Array.IndexOf(buffer, (byte)'\n', 0, length);
+        if (end < 0 && length == buffer.Length) throw new InvalidOperationException($"request line longer than {MaxRequestBytes} bytes");
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer, 0, end < 0 ? length : end).Trim();
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new InvalidOperationException("request line is not UTF-8");
+        }
         return text.Length == 0 ? StatsRequest : text;
     }
 

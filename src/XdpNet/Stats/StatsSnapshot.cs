@@ -83,6 +83,13 @@ public sealed class WorkerStats
     public long Updates { get; set; }
     /// <summary>Bytes the worker thread has allocated since start: constant in steady state (the hot path allocates nothing).</summary>
     public long AllocatedBytes { get; set; }
+    /// <summary>AF_XDP sockets the worker drives now (interfaces are added and removed live).</summary>
+    public int Ports { get; set; }
+    /// <summary>UMEM frames in total, and free in the worker's pool (the rest sit in fill, RX, TX and completion rings).</summary>
+    public int Frames { get; set; }
+    public int FreeFrames { get; set; }
+    /// <summary>Frames that stayed inside the kernel when a socket was removed (0 in copy mode at rest).</summary>
+    public long FramesLost { get; set; }
 }
 
 /// <summary>The VTEP and its learned forwarding database (counters are under <c>stages.vxlan</c>).</summary>
