@@ -132,7 +132,7 @@ public static class EndpointRequest
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         var addressText = slash < 0 ? text : text[..slash];
         if (!IPAddress.TryParse(addressText, out var parsed) || parsed.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
-            || parsed.ScopeId != 0 || addressText.Contains('%', StringComparison.Ordinal))
+            || addressText.Contains('%', StringComparison.Ordinal))
         {
             problem = $"'{text}' is not an IPv4 or IPv6 address";
             return false;

@@ -46,6 +46,7 @@ public sealed class EndpointService
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            _log.WriteLine($"endpoint: request failed: {e}");
             response = EndpointResponse.Failure($"request: {e.Message}");
         }
         return JsonSerializer.Serialize(response, EndpointJsonContext.Default.EndpointResponse);
