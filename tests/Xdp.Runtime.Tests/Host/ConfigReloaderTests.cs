@@ -36,4 +36,31 @@ public class ConfigReloaderTests
             ["Node:Cpu", "Interfaces:0:Mtu", "Interfaces:1:Queues", "Umem", "Rings", "BusyPoll", "Stats:Socket"],
             ConfigReloader.RestartOnlyChanges(Config(), next));
     }
+
+    [Fact]
+    public void LocalInterfacesComeAndGoLiveButUplinksWaitForARestart()
+    {
+        var next = Config();
+        next.Interfaces.RemoveAt(0);
+        next.Interfaces.Add(new InterfaceConfig { Name = "veth-new" });
+        Assert.Empty(ConfigReloader.RestartOnlyChanges(Config(), next));
+
+        var uplinks = Config();
+        uplinks.Interfaces.RemoveAt(1);
+        uplinks.Interfaces.Add(new InterfaceConfig { Name = "eth9", Role = "uplink" });
+        uplinks.Node.StateDirectory = "/var/lib/other";
+        Assert.Equal(["Node:StateDirectory", "Interfaces:1 (uplink eth9 added)", "Interfaces (uplink dut1 removed)"],
+            ConfigReloader.RestartOnlyChanges(Config(), uplinks));
+    }
+
+    [Fact]
+    public void TheLayoutKeepsEachInterfaceAtItsIndexWithUnnamedPlaceholdersInTheHoles()
+    {
+        var a = new XdpNet.Pipeline.ResolvedInterface(0, "a", 7, default, 1500);
+        var c = new XdpNet.Pipeline.ResolvedInterface(2, "c", 9, default, 9000);
+        var layout = ConfigReloader.Layout([a, null, c]);
+        Assert.Equal(["a", "", "c"], layout.Select(i => i.Name));
+        Assert.Equal(1, layout[1].Index);
+        Assert.Equal(9000, layout[2].Mtu);
+    }
 }

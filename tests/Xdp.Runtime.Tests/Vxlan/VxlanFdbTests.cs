@@ -190,4 +190,19 @@ public class VxlanFdbTests
         Assert.Equal(Verdict.Tx, result.Verdict);
         Assert.Single(emitter.Copies);
     }
+
+    [Fact]
+    public void ForgettingARemovedInterfaceExpiresOnlyItsMacs()
+    {
+        var fdb = new LearnedFdb(16, ageingMilliseconds: 5000);
+        const ulong A = 0x0200_0000_0001, B = 0x0200_0000_0002;
+        fdb.Learn(Vni, A, 3, default, now: 1000);
+        fdb.Learn(Vni, B, 4, default, now: 1000);
+        Assert.Equal(1, fdb.Forget(3));
+        Assert.False(fdb.TryLookup(Vni, A, 1001, out _, out _));
+        Assert.True(fdb.TryLookup(Vni, B, 1001, out var local, out _));
+        Assert.Equal(4, local);
+        // The MAC can be learned again, behind whichever interface it shows up on next.
+        Assert.Equal(LearnResult.Learned, fdb.Learn(Vni, A, 5, default, now: 1002));
+    }
 }

@@ -32,4 +32,43 @@ public class WorkerUpdateTests
         Assert.Equal("ab", worker.Pipeline.Log);
         Assert.Equal(1, worker.Updates);
     }
+
+    [Fact]
+    public void EachUpdateIsNumberedAndWaitAppliedSeesItRun()
+    {
+        using var umem = new Umem(64, 4096, 0);
+        var worker = new DataPlaneWorker<Recorder>(umem, [], 0, new Recorder { Log = "" });
+        var first = worker.Publish((ref Recorder r) => r.Log += "a");
+        var second = worker.PublishPorts([], 3, (ref Recorder r) => r.Log += "b");
+        Assert.Equal(first + 1, second);
+        Assert.False(worker.WaitApplied(first, TimeSpan.Zero));
+        worker.RunOnce();
+        Assert.True(worker.WaitApplied(second, TimeSpan.Zero));
+        Assert.Equal("ab", worker.Pipeline.Log);
+        Assert.Empty(worker.Ports);
+    }
+
+    [Fact]
+    public void FramesReturnedFromARemovedSocketGoBackToThePoolOnTheWorker()
+    {
+        using var umem = new Umem(64, 4096, 0);
+        var worker = new DataPlaneWorker<Recorder>(umem, [], 0, new Recorder { Log = "" });
+        var taken = new ulong[3];
+        for (var i = 0; i < taken.Length; i++) Assert.True(umem.Pool.TryAllocate(out taken[i]));
+        Assert.Equal(61, worker.FreeFrames);
+        var sequence = worker.ReturnFrames(taken);
+        Assert.Equal(61, worker.FreeFrames); // only the worker touches the pool
+        worker.RunOnce();
+        Assert.True(worker.WaitApplied(sequence, TimeSpan.Zero));
+        Assert.Equal(64, worker.FreeFrames);
+    }
+
+    [Fact]
+    public void APortNamingAnInterfaceBeyondTheCountIsRefusedBeforeTheWorkerSeesIt()
+    {
+        using var umem = new Umem(64, 4096, 0);
+        var worker = new DataPlaneWorker<Recorder>(umem, [], 0, new Recorder { Log = "" });
+        Assert.Throws<ArgumentException>(() => worker.PublishPorts([new XskPort(null!, 2, new Xdp.Runtime.Counters.InterfaceCounters("x"))], 2, null));
+        Assert.True(worker.UpdatesApplied);
+    }
 }
