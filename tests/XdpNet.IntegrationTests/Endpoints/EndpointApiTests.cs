@@ -221,4 +221,28 @@ public sealed class EndpointApiTests(EndpointTopologyFixture fixture) : IClassFi
         var missing = T.Cli("get", "--name", "dyn");
         Assert.Equal(1, missing.ExitCode);
     }
+
+    [RootFact]
+    public void ALocalInterfaceAddedToTheFileIsServedLiveAndRemovedLive()
+    {
+        DeleteDyn();
+        var freeBefore = T.FreeFramesAtRest();
+        try
+        {
+            // Listed first in the file: the interfaces already served keep their indexes all the same.
+            Assert.True(T.ReloadWith(withDyn: true), "reload refused" + T.Why);
+            Assert.True(T.DynSteered, "the interface added to the file is not served" + T.Why);
+            Assert.True(PingEventually(T[One], DynV4), "one -> dyn (file endpoint, route resolved by the kernel)" + T.Why);
+            Assert.False(T.Ping(Two, DynV4), "the policy does not apply to the file endpoint" + T.Why);
+            Assert.True(T.Ping(One, V4(Two)), "one -> two while dyn is served" + T.Why);
+            Assert.DoesNotContain("takes effect after a restart", T.Xdp.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Assert.True(T.ReloadWith(withDyn: false), "reload refused" + T.Why);
+        }
+        Assert.False(T.DynSteered, "the interface removed from the file is still served" + T.Why);
+        Assert.True(T.Ping(One, V4(Two)), "one -> two after dyn went" + T.Why);
+        Assert.Equal(freeBefore, T.FreeFramesAtRest());
+    }
 }

@@ -114,7 +114,34 @@ public sealed class EndpointTopology : IDisposable
         Xdp.Dispose();
     }
 
-    private string Config()
+    /// <summary>Rewrites the host file (with the dynamic container in it or not) and reloads by SIGHUP; true when applied.</summary>
+    public bool ReloadWith(bool withDyn)
+    {
+        var applied = Count("reload: applied");
+        var refused = Count("reload refused");
+        File.WriteAllText(ConfigPath + ".new", Config(withDyn));
+        File.Move(ConfigPath + ".new", ConfigPath, overwrite: true);
+        Command.RunChecked("kill", "-HUP", Xdp.Pid.ToString(CultureInfo.InvariantCulture));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            // The file watcher may reload too: wait for the last one to settle.
+            if (Count("reload: applied") > applied) return true;
+            if (Count("reload refused") > refused) return false;
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"no reload after SIGHUP:{Why}");
+    }
+
+    private int Count(string marker)
+    {
+        var output = Xdp.Output;
+        var count = 0;
+        for (var i = output.IndexOf(marker, StringComparison.Ordinal); i >= 0; i = output.IndexOf(marker, i + 1, StringComparison.Ordinal)) count++;
+        return count;
+    }
+
+    private string Config(bool withDyn = false)
     {
         var routes = new List<object>();
         for (var c = One; c <= Two; c++)
@@ -122,18 +149,27 @@ public sealed class EndpointTopology : IDisposable
             routes.Add(new { Prefix = V4(c) + "/32", Interface = HostSide(c) });
             routes.Add(new { Prefix = V6(c) + "/128", Interface = HostSide(c) });
         }
+        var interfaces = new[] { One, Two }.Select(c => new { Name = HostSide(c), Role = "local" }).ToList();
+        var endpoints = new List<object>
+        {
+            new { Name = "one", Interface = HostSide(One), Addresses = new[] { V4(One), V6(One) }, Labels = new[] { "app=one" } },
+            new { Name = "two", Interface = HostSide(Two), Addresses = new[] { V4(Two), V6(Two) }, Labels = new[] { "app=two" } },
+        };
+        if (withDyn)
+        {
+            interfaces.Insert(0, new { Name = DynHostSide, Role = "local" });
+            routes.Add(new { Prefix = DynV4 + "/32", Interface = DynHostSide });
+            routes.Add(new { Prefix = DynV6 + "/128", Interface = DynHostSide });
+            endpoints.Add(new { Name = "dyn-file", Interface = DynHostSide, Addresses = new[] { DynV4, DynV6 }, Labels = new[] { "app=dyn" } });
+        }
         var config = new
         {
             Node = new { Name = "ep" + _suffix, StateDirectory },
-            Interfaces = new[] { One, Two }.Select(c => new { Name = HostSide(c), Role = "local" }).ToArray(),
+            Interfaces = interfaces,
             Umem = new { FrameSize = 4096, Frames = 8192, Headroom = 256 },
             Rings = new { Rx = 512, Tx = 512, Fill = 1024, Completion = 512, Batch = 64 },
             Routes = routes,
-            Endpoints = new[]
-            {
-                new { Name = "one", Interface = HostSide(One), Addresses = new[] { V4(One), V6(One) }, Labels = new[] { "app=one" } },
-                new { Name = "two", Interface = HostSide(Two), Addresses = new[] { V4(Two), V6(Two) }, Labels = new[] { "app=two" } },
-            },
+            Endpoints = endpoints,
             Policy = new { Files = new[] { "policy.json" } },
             Stats = new { Socket },
         };
