@@ -13,7 +13,11 @@ public sealed class HostPublisher : IAsyncDisposable
     private readonly EtcdClient _client;
     private readonly ClusterKeys _keys;
     private readonly ClusterHost _host;
-    private readonly IReadOnlyList<ClusterEndpoint> _endpoints;
+    private IReadOnlyList<ClusterEndpoint> _endpoints;
+    private IReadOnlyList<ClusterMapping> _mappings = [];
+    // Publications and changes of the lists take turns, so an entry is never written under a lease being replaced.
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private HashSet<string> _written = new(StringComparer.Ordinal);
     private readonly TimeSpan _ttl;
     private readonly Action<string>? _log;
     private readonly CancellationTokenSource _stop = new();
@@ -45,6 +49,58 @@ public sealed class HostPublisher : IAsyncDisposable
         {
             _ = keys.Endpoint(endpoint.Name);
         }
+    }
+
+    /// <summary>
+    /// Replaces this host's endpoints and ILA mappings (endpoints added or removed while it runs): entries no longer
+    /// listed are deleted and the current ones written under the current lease in one transaction; before the first
+    /// publication (or while etcd is unreachable) the lists are only kept for it. Throws what etcd answered.
+    /// </summary>
+    public async Task SetAsync(IReadOnlyList<ClusterEndpoint> endpoints, IReadOnlyList<ClusterMapping> mappings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(mappings);
+        foreach (var endpoint in endpoints) _ = _keys.Endpoint(endpoint.Name);
+        foreach (var mapping in mappings) _ = _keys.Mapping(mapping.SirPrefix, mapping.Identifier);
+        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _endpoints, endpoints);
+            Volatile.Write(ref _mappings, mappings);
+            var lease = LeaseId;
+            if (lease == 0) return;
+            var (txn, keys) = Entries(lease);
+            foreach (var stale in _written)
+            {
+                if (!keys.Contains(stale)) txn.ThenDelete(EtcdKeyRange.Single(stale));
+            }
+            await _client.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+            _written = keys;
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    /// <summary>The host, its endpoints and mappings as puts under <paramref name="lease"/>, with their keys.</summary>
+    private (EtcdTxn Txn, HashSet<string> Keys) Entries(long lease)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var txn = new EtcdTxn().ThenPut(_keys.Host(_host.Node), ClusterValueWriter.Host(_host), lease);
+        keys.Add(_keys.Host(_host.Node));
+        foreach (var endpoint in Volatile.Read(ref _endpoints))
+        {
+            txn.ThenPut(_keys.Endpoint(endpoint.Name), ClusterValueWriter.Endpoint(endpoint), lease);
+            keys.Add(_keys.Endpoint(endpoint.Name));
+        }
+        foreach (var mapping in Volatile.Read(ref _mappings))
+        {
+            var key = _keys.Mapping(mapping.SirPrefix, mapping.Identifier);
+            txn.ThenPut(key, ClusterValueWriter.Mapping(mapping), lease);
+            keys.Add(key);
+        }
+        return (txn, keys);
     }
 
     /// <summary>The lease the entries are attached to now; 0 before the first publication.</summary>
@@ -162,14 +218,18 @@ public sealed class HostPublisher : IAsyncDisposable
             try
             {
                 var lease = await _client.GrantLeaseAsync(_ttl, cancellationToken).ConfigureAwait(false);
-                var txn = new EtcdTxn().ThenPut(_keys.Host(_host.Node), ClusterValueWriter.Host(_host), lease.Id);
-                foreach (var endpoint in _endpoints)
+                await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
                 {
-                    txn.ThenPut(_keys.Endpoint(endpoint.Name), ClusterValueWriter.Endpoint(endpoint), lease.Id);
+                    var (txn, keys) = Entries(lease.Id);
+                    await _client.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+                    _written = keys;
+                    Volatile.Write(ref _leaseId, lease.Id);
                 }
-
-                await _client.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
-                Volatile.Write(ref _leaseId, lease.Id);
+                finally
+                {
+                    _writing.Release();
+                }
                 Interlocked.Increment(ref _publications);
                 return _client.StartKeepAlive(lease);
             }

@@ -17,11 +17,14 @@ public sealed class EndpointService
     private readonly Func<HostConfig> _running;
     private readonly Func<IReadOnlyList<string>?> _reload;
     private readonly TextWriter _log;
+    private readonly Action? _changed;
 
+    /// <param name="changed">Called (under <see cref="Gate"/>) after an endpoint was added or removed: publishes the set in etcd.</param>
     /// <param name="running">The configuration in force (file, cluster state and these endpoints merged).</param>
     /// <param name="reload">Applies the configuration with the store's endpoints; null when applied, else the problems.</param>
-    public EndpointService(EndpointStore store, Func<HostConfig> running, Func<IReadOnlyList<string>?> reload, TextWriter log, object gate)
+    public EndpointService(EndpointStore store, Func<HostConfig> running, Func<IReadOnlyList<string>?> reload, TextWriter log, object gate, Action? changed = null)
     {
+        _changed = changed;
         _store = store;
         _running = running;
         _reload = reload;
@@ -112,6 +115,7 @@ public sealed class EndpointService
                 _reload();
                 return EndpointResponse.Failure(saveError);
             }
+            _changed?.Invoke();
             _log.WriteLine($"endpoint: added {endpoint.Name} on {endpoint.Interface} ({string.Join(", ", endpoint.Addresses)}{(endpoint.Vni is int v ? $", VNI {v}" : "")})");
             return new EndpointResponse { Ok = true, Endpoint = endpoint };
         }
@@ -134,6 +138,7 @@ public sealed class EndpointService
                 return EndpointResponse.Failure(string.Join("; ", problems));
             }
             if (!TrySave(out var saveError)) _log.WriteLine($"endpoint: removed {name}, but {saveError}; a restart would serve it again");
+            _changed?.Invoke();
             _log.WriteLine($"endpoint: removed {name} from {existing.Interface}");
             return new EndpointResponse { Ok = true, Endpoint = existing };
         }

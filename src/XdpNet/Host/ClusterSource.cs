@@ -80,6 +80,19 @@ public sealed class ClusterSource : IDisposable
         return source;
     }
 
+    /// <summary>
+    /// This host's endpoints and ILA mappings changed (endpoints added or removed through the control socket): written
+    /// under its lease in the background; a failure is logged (the lists are written again with the next publication).
+    /// </summary>
+    public void Publish(IReadOnlyList<ClusterEndpoint> endpoints, IReadOnlyList<ClusterMapping> mappings)
+    {
+        if (_publisher is null) return;
+        _ = _publisher.SetAsync(endpoints, mappings, _stop.Token).ContinueWith(t =>
+        {
+            if (t.IsFaulted) Console.WriteLine($"etcd: publishing this host's endpoints failed ({t.Exception?.GetBaseException().Message})");
+        }, TaskScheduler.Default);
+    }
+
     /// <summary>A loaded host file merged with the current cluster state and validated as a whole.</summary>
     public HostConfigLoadResult Merge(HostConfigLoadResult file)
     {

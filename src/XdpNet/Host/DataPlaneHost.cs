@@ -21,7 +21,15 @@ public static class DataPlaneHost
         var reloadRequested = 0;
         var filePolicies = config.Policy.Files.ToList();
         var store = LoadEndpoints(config);
+        var file = config;
         using var cluster = config.Etcd.Endpoints.Count > 0 ? ClusterSource.Start(config, token, () => Interlocked.Exchange(ref reloadRequested, 1)) : null;
+        // This host's containers in etcd: the file's local endpoints and the ones added through the control socket.
+        void PublishEndpoints()
+        {
+            if (cluster is null) return;
+            var (endpoints, mappings) = EndpointPublication.For(file, store.Endpoints);
+            cluster.Publish(endpoints, mappings);
+        }
         if (reload is not null)
         {
             // What runs: the host file, the endpoints added through the control socket, then the cluster state (its
@@ -46,6 +54,7 @@ public static class DataPlaneHost
                 else foreach (var e in merged.Errors) Console.Error.WriteLine($"etcd: state refused: {e}; running with the host file alone");
             }
         }
+        if (store.Endpoints.Count > 0) PublishEndpoints();
         var errors = new List<ConfigError>();
         var interfaces = InterfaceResolver.Resolve(config, requireKernel: true, errors);
         if (errors.Count > 0)
@@ -89,7 +98,7 @@ public static class DataPlaneHost
         var gate = new object();
         ConfigReloader? reloaderForEndpoints = null;
         var endpoints = reload is null ? null : new EndpointService(store, () => reloaderForEndpoints!.Running,
-            () => reloaderForEndpoints!.Reload() ? null : reloaderForEndpoints.LastErrors, Console.Out, gate);
+            () => reloaderForEndpoints!.Reload() ? null : reloaderForEndpoints.LastErrors, Console.Out, gate, PublishEndpoints);
         using var stats = HostStats.Serve(config, plane, started, endpoints is null ? null : line =>
         {
             // Requests can arrive before the reloader exists (between the socket opening and the loop starting).

@@ -123,4 +123,28 @@ public class EndpointRequestTests
         Assert.Equal(["198.18.20.5", "2001:db8:5151:0:1::5"], config.Endpoints[0].Addresses);
         Assert.Equal("xn2", config.Endpoints[1].Interface);
     }
+
+    [Fact]
+    public void PublishedAreTheFilesLocalEndpointsTheAddedOnesAndTheIdentifiersOfAddedIlaAddresses()
+    {
+        var file = new HostConfig
+        {
+            Node = new NodeConfig { Name = "node-a" },
+            Ila = new IlaConfig { Domains = [new IlaDomainConfig { SirPrefix = "2001:db8:5151::/64", Locator = "2001:db8:a::/64" }] },
+            Endpoints =
+            [
+                new EndpointConfig { Name = "file-local", Interface = "veth1", Addresses = ["198.18.1.2"] },
+                new EndpointConfig { Name = "remote", Addresses = ["198.18.9.2"] },
+            ],
+        };
+        var routed = EndpointRequest.ParseAdd(Web.Replace(""","vni":42""", "", StringComparison.Ordinal), out _)!;
+        var member = EndpointRequest.ParseAdd(Web.Replace("web-1", "web-2", StringComparison.Ordinal).Replace("::1:0:0:5", "::1:0:0:6", StringComparison.Ordinal), out _)!;
+        var (endpoints, mappings) = EndpointPublication.For(file, [routed, member]);
+        Assert.Equal(["file-local", "web-1", "web-2"], endpoints.Select(e => e.Name));
+        Assert.All(endpoints, e => Assert.Equal("node-a", e.Host));
+        Assert.Equal(["198.18.20.5", "2001:db8:5151:0:1::5"], endpoints[1].Addresses);
+        // Only the routed endpoint's SIR address is an identifier of this host (a segment member is switched, not routed).
+        var m = Assert.Single(mappings);
+        Assert.Equal(("2001:db8:5151::", "1:0:0:5", "2001:db8:a::"), (m.SirPrefix, m.Identifier, m.Locator));
+    }
 }
