@@ -47,7 +47,8 @@ public sealed class StatsServer : IDisposable
         try
         {
             _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-            _listener.Listen(16);
+            // Room for a burst of CNI ADDs (a node starting many pods at once); they are answered one at a time.
+            _listener.Listen(128);
         }
         catch (SocketException e)
         {

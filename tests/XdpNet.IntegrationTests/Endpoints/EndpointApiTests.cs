@@ -1,6 +1,7 @@
 using System.Text.Json;
 using XdpNet.IntegrationTests.Forwarding;
 using XdpNet.IntegrationTests.Support;
+using Xunit.Abstractions;
 using static XdpNet.IntegrationTests.Endpoints.EndpointTopology;
 
 namespace XdpNet.IntegrationTests.Endpoints;
@@ -21,7 +22,7 @@ public sealed class EndpointTopologyFixture : IDisposable
 /// socket back in the pool; other containers' traffic does not notice; the state file brings it back after a restart.
 /// </summary>
 [Collection("netns")]
-public sealed class EndpointApiTests(EndpointTopologyFixture fixture) : IClassFixture<EndpointTopologyFixture>
+public sealed class EndpointApiTests(EndpointTopologyFixture fixture, ITestOutputHelper output) : IClassFixture<EndpointTopologyFixture>
 {
     private EndpointTopology T => fixture.Topology;
 
@@ -160,12 +161,22 @@ public sealed class EndpointApiTests(EndpointTopologyFixture fixture) : IClassFi
         // | one | -> xdpnet -> | two |, 1000 datagrams a second, counted by sequence number, while dyn comes and goes.
         using var flow = SequencedUdpFlow.Start(T[One], T[Two], V4(Two), 5302, 1000, TimeSpan.FromSeconds(120));
         Thread.Sleep(500);
+        var adds = new List<double>();
+        var deletes = new List<double>();
         for (var i = 0; i < 20; i++)
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             using (var added = Add(T.DynEndpoint())) Assert.True(Ok(added), $"add {i}: {added.RootElement}{T.Why}");
+            adds.Add(clock.Elapsed.TotalMilliseconds);
             if (i % 5 == 0) Assert.True(PingEventually(T[One], DynV4), $"cycle {i}: one -> dyn{T.Why}");
+            clock.Restart();
             DeleteDyn();
+            deletes.Add(clock.Elapsed.TotalMilliseconds);
         }
+        adds.Sort();
+        deletes.Sort();
+        // A figure, not an assertion: how long an endpoint request takes (reload, attach/bind or drain, one worker update).
+        output.WriteLine($"endpoint add: median {adds[10]:F0} ms, max {adds[^1]:F0} ms; endpoint del: median {deletes[10]:F0} ms, max {deletes[^1]:F0} ms");
         Thread.Sleep(500);
         flow.StopSendingAndDrain(TimeSpan.FromSeconds(1));
         var lost = flow.Lost();

@@ -275,7 +275,7 @@ public sealed class VxlanTopology : IDisposable
         }
         var config = new
         {
-            Node = new { Name = $"vx{host}{_suffix}" },
+            Node = new { Name = $"vx{host}{_suffix}", StateDirectory = Path.Combine(_directory, $"state-{host}") },
             Interfaces = interfaces,
             // Frames: at least sockets x (Fill + Tx) for three interfaces.
             Umem = new { FrameSize = 4096, Frames = 8192, Headroom = 256 },
