@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what XdpNet needs on Debian 12 (as root), only what is missing.
 set -euo pipefail
-pkgs=(clang llvm python3 iputils-ping libxdp-dev libbpf-dev iproute2 iperf3 ethtool gcc libc6-dev linux-libc-dev tcpdump procps sysstat nftables etcd-server)
+pkgs=(clang llvm python3 iputils-ping libxdp-dev libbpf-dev iproute2 iperf3 ethtool gcc libc6-dev linux-libc-dev tcpdump procps sysstat nftables etcd-server
+      podman containernetworking-plugins busybox-static runc util-linux)  # the last line: xdpnet-cni and its podman test
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -94,6 +94,17 @@ public sealed class CniHost : IDisposable
         return JsonSerializer.Serialize(config);
     }
 
+    /// <summary>The plugin's object inside a runtime's conflist (the runtime adds name and cniVersion from the list).</summary>
+    public string PluginConfig() => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["type"] = "xdpnet-cni",
+        ["mode"] = "ila",
+        ["sirPrefix"] = SirPrefix,
+        ["identifierRange"] = "1:0:0:200-1:0:0:2ff",
+        ["socket"] = Socket,
+        ["dataDir"] = DataDir,
+    });
+
     /// <summary>A fresh container namespace (no interface but lo); its path is CNI_NETNS.</summary>
     public NetNs NewContainer()
     {
@@ -124,9 +135,9 @@ public sealed class CniHost : IDisposable
     }
 
     /// <summary>Addresses allocated in the plugin's store (one file per address).</summary>
-    public IReadOnlyList<string> Allocations()
+    public IReadOnlyList<string> Allocations(string network = NetworkName)
     {
-        var dir = Path.Combine(DataDir, NetworkName);
+        var dir = Path.Combine(DataDir, network);
         if (!System.IO.Directory.Exists(dir)) return [];
         return System.IO.Directory.EnumerateFiles(dir).Select(Path.GetFileName).Where(n => System.Net.IPAddress.TryParse(n, out _)).ToList()!;
     }
