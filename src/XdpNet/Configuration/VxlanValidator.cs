@@ -49,7 +49,7 @@ internal sealed class VxlanValidator : IConfigSectionValidator
             if (segment.Vni is < 0 or > 0xFF_FFFF) context.Add($"{key}:Vni", $"{segment.Vni} is not a VNI (0..16777215, 24 bits)");
             else if (!vnis.Add(segment.Vni)) context.Add($"{key}:Vni", $"{segment.Vni} is already the VNI of another segment");
 
-            if (segment.Interfaces.Count == 0) context.Add($"{key}:Interfaces", "a segment needs at least one local member interface");
+            // A segment may start without members: containers join it live through the endpoint API (xdpnet-cni with a VNI).
             for (var m = 0; m < segment.Interfaces.Count; m++)
             {
                 var name = segment.Interfaces[m];
