@@ -9,6 +9,8 @@
 # VXLAN device on a bridge; two tenant segments (VNI 42, 43) span both hosts, ARP crosses by flooding, both sides learn.
 # Then the cluster state in etcd (demo_etcd): two ILA hosts take their mappings from an etcd started in the demo
 # topology, and one `xdpnet ctl` write moves a container's identifier. `./scripts/demo.sh --etcd` runs only that part.
+# With podman installed (demo_podman): podman starts containers on an xdpnet-cni network, they talk through xdpnet and
+# a label policy blocks one. `./scripts/demo.sh --podman` runs only that part.
 # Run as root on Debian 12 with the .NET SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,8 @@ MODE=all
 case "${1:-}" in
     "") ;;
     --etcd) MODE=etcd ;;
-    *) echo "usage: $0 [--etcd]" >&2; exit 2 ;;
+    --podman) MODE=podman ;;
+    *) echo "usage: $0 [--etcd|--podman]" >&2; exit 2 ;;
 esac
 ./scripts/deps.sh
 
@@ -37,7 +40,8 @@ cleanup() {
     for ns in "$GEN" "$DUT" "$SINK" $ILA_NS $VX_NS $ETCD_NS; do ip netns del "$ns" 2>/dev/null || true; done
     rm -rf "$OUT"
 }
-trap cleanup EXIT
+# demo_podman's clean-up (defined with it) runs first: it puts back the podman configuration it changed.
+trap 'type pm_cleanup >/dev/null 2>&1 && pm_cleanup; cleanup' EXIT
 
 # ---------------------------------------------------------------------------------------------------------------
 # etcd mode (docs/etcd.md): the cluster state in a real etcd instead of per-host files. The ILA layout of the file
@@ -141,8 +145,107 @@ demo_etcd() {
     rm -rf "$OUT/etcd"
 }
 
+# ---------------------------------------------------------------------------------------------------------------
+# podman + xdpnet-cni (examples/cni): a real container runtime attaches containers to xdpnet. Host "pm" runs
+# `xdpnet run` on examples/cni/host-ila.json (uplink only; policy-web.json: app=web accepts app=client only); podman
+# (CNI backend, runc, cgroupfs) starts three busybox containers on the network of examples/cni/ila.conflist; the
+# plugin gives each a SIR address, its veth and default route via fe80::1, and registers it with its labels (CNI_ARGS
+# LABELS=app=...). Podman runs in the host's namespace (nsenter --net) with the demo's own image storage; the demo
+# puts /etc/containers/containers.conf back and removes its network file when it ends.
+#   [web] [client] [other] -- xc... -- [pm: xdpnet] cni-a-up == [pm-ul]
+PM_NS="" PM_XPID="" PM_DIR="" PM_CONFLIST="" PM_NEW=""
+PM_CONF=/etc/containers/containers.conf
+pm_pod() { nsenter --net="/run/netns/$PM_NS" podman --root "$PM_DIR/storage" --runroot "$PM_DIR/run" --storage-driver vfs "$@"; }
+pm_cleanup() {
+    [ -n "${PM_DIR:-}" ] || return 0
+    pm_pod rm -af -t 0 >/dev/null 2>&1 || true
+    if [ -n "$PM_XPID" ]; then kill -TERM "$PM_XPID" 2>/dev/null || true; wait "$PM_XPID" 2>/dev/null || true; PM_XPID=""; fi
+    if [ -f "$PM_DIR/containers.conf.orig" ]; then cp "$PM_DIR/containers.conf.orig" "$PM_CONF"; else rm -f "$PM_CONF"; fi
+    rm -f "$PM_CONFLIST"
+    # What podman and libcni created that was not there before (libcni's result cache, podman's lock in net.d).
+    for f in $PM_NEW; do rm -rf "$f"; done
+    for ns in $PM_NS; do ip netns del "$ns" 2>/dev/null || true; done
+    ip netns del "xdpnet-demo-pmul-$id" 2>/dev/null || true
+    PM_DIR=""
+}
+demo_podman() {
+    if ! command -v podman >/dev/null || [ ! -x /usr/lib/cni/loopback ] || [ ! -x /bin/busybox ]; then
+        echo "== podman: podman, containernetworking-plugins or busybox-static missing, skipped"; return 0
+    fi
+    echo "== podman + xdpnet-cni: containers started by podman on an xdpnet network"
+    dotnet publish src/XdpNet.Cni/XdpNet.Cni.csproj -c Release -o "$OUT/cni" -nologo -v q >/dev/null
+    local pmul=xdpnet-demo-pmul-$id net=xdpnet-demo-$id
+    PM_NS=xdpnet-demo-pm-$id PM_DIR="$OUT/podman" PM_CONFLIST=/etc/cni/net.d/90-xdpnet-demo-$id.conflist
+    mkdir -p "$PM_DIR/plugins" "$PM_DIR/rootfs/bin" "$(dirname "$PM_CONF")" /etc/cni/net.d
+    printf '#!/bin/sh\nexec /usr/bin/dotnet %s "$@"\n' "$OUT/cni/xdpnet-cni.dll" > "$PM_DIR/plugins/xdpnet-cni"
+    chmod 755 "$PM_DIR/plugins/xdpnet-cni"
+    if [ -f "$PM_CONF" ]; then cp "$PM_CONF" "$PM_DIR/containers.conf.orig"; fi
+    for f in /var/lib/cni /var/lib/containers /etc/cni/net.d/cni.lock; do [ -e "$f" ] || PM_NEW="$PM_NEW $f"; done
+    cat > "$PM_CONF" <<CONF
+# Written by scripts/demo.sh (demo_podman); the original comes back when the demo ends.
+[containers]
+default_ulimits = []
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$PM_DIR/tmp"
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$PM_DIR/plugins", "/usr/lib/cni"]
+CONF
+    # The example network, pointed at this demo's xdpnet socket and allocation directory.
+    python3 - "$PM_CONFLIST" "$net" "$OUT/pm.sock" "$PM_DIR/ipam" <<'PY'
+import json, sys
+c = json.load(open("examples/cni/ila.conflist"))
+c["name"] = sys.argv[2]
+c["plugins"][0].update(socket=sys.argv[3], dataDir=sys.argv[4])
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+    ip netns add "$PM_NS"; ip netns add "$pmul"
+    ip -n "$PM_NS" link set lo up
+    ip link add cni-a-up netns "$PM_NS" type veth peer name pm-ul netns "$pmul"
+    ip -n "$PM_NS" link set cni-a-up up; ip -n "$pmul" link set pm-ul up
+    ip -n "$PM_NS" addr add 2001:db8:ff::a/64 dev cni-a-up nodad
+    ip netns exec "$PM_NS" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+    cp examples/cni/host-ila.json examples/cni/policy-web.json "$OUT/"
+    ip netns exec "$PM_NS" "${XDPNET[@]}" run --config "$OUT/host-ila.json" --Stats:Socket="$OUT/pm.sock" \
+        --Node:StateDirectory="$PM_DIR/state" > "$OUT/pm-xdpnet.log" 2>&1 &
+    PM_XPID=$!
+    for _ in $(seq 1 100); do grep -q '^ready' "$OUT/pm-xdpnet.log" && break; sleep 0.2; done
+    grep -q '^ready' "$OUT/pm-xdpnet.log" || { echo "xdpnet did not start:"; cat "$OUT/pm-xdpnet.log"; exit 1; }
+
+    cp /bin/busybox "$PM_DIR/rootfs/bin/"
+    for a in sh ping ip sleep; do ln -sf busybox "$PM_DIR/rootfs/bin/$a"; done
+    tar -C "$PM_DIR/rootfs" -cf "$PM_DIR/rootfs.tar" .
+    pm_pod import "$PM_DIR/rootfs.tar" localhost/xdpnet-demo-busybox >/dev/null 2>&1
+    for c in web client other; do
+        echo "   \$ CNI_ARGS=LABELS=app=$c podman run -d --name $c --network $net ..."
+        CNI_ARGS="LABELS=app=$c" pm_pod run -d --name "$c" --network "$net" --cap-add NET_RAW localhost/xdpnet-demo-busybox /bin/sleep 600 >/dev/null
+    done
+    echo "== the endpoints xdpnet got from the plugin (xdpnet endpoint list)"
+    ip netns exec "$PM_NS" "${XDPNET[@]}" endpoint list --socket "$OUT/pm.sock" | sed 's/^/   /'
+    local web
+    web=$(pm_pod exec web ip -6 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1)
+    echo "== client -> web ($web): allowed by policy-web.json"
+    for _ in $(seq 1 10); do pm_pod exec client ping -6 -c 1 -W 1 "$web" >/dev/null 2>&1 && break; done
+    pm_pod exec client ping -6 -c 3 -W 1 "$web" | tail -2 | sed 's/^/   /'
+    echo "== other -> web: default-denied (app=web accepts app=client only)"
+    if pm_pod exec other ping -6 -c 2 -W 1 "$web" >/dev/null 2>&1; then echo "   FAIL: other reached web"; exit 1; else echo "   other cannot reach web"; fi
+    echo "== podman rm: CNI DEL unregisters the endpoints and removes the veths"
+    pm_pod rm -f -t 0 web client other >/dev/null
+    echo "   endpoints left: $(ip netns exec "$PM_NS" "${XDPNET[@]}" endpoint list --socket "$OUT/pm.sock" | wc -l)," \
+        "host veths left: $(ip -n "$PM_NS" -o link show | grep -c ': xc' || true)"
+    pm_cleanup
+}
+
 if [ "$MODE" = etcd ]; then
     demo_etcd
+    echo "== demo done"
+    exit 0
+fi
+if [ "$MODE" = podman ]; then
+    demo_podman
     echo "== demo done"
     exit 0
 fi
@@ -362,5 +465,6 @@ print("   xdpnet A | stage vxlan:", ", ".join("%s %d" % kv for kv in d["stages"]
 echo "== stopping host A's xdpnet (SIGTERM)"
 kill -TERM "$VX_PID"; wait "$VX_PID" || true; VX_PID=""
 
+demo_podman
 demo_etcd
 echo "== demo done"
