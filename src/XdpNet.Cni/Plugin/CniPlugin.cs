@@ -134,7 +134,8 @@ internal sealed class CniPlugin(NetworkConfig config, CniEnvironment env, TextWr
 
     /// <summary>
     /// Unregisters, deletes the veth (with it the container end) and releases the address; whatever is already gone
-    /// counts as done. xdpnet not running counts as not registered (its endpoints do not outlive it).
+    /// counts as done. xdpnet not running is not an error: it drops a saved endpoint whose interface is gone when it
+    /// starts again, and the veth is gone once DEL is done.
     /// </summary>
     public void Del()
     {
