@@ -117,6 +117,19 @@ public sealed class CniErrorTests : IDisposable
             System.Net.IPAddress.Parse(File.ReadAllText(Path.Combine(DataDir, "ila-test", "last-reserved")).Trim()));
     }
 
+    /// <summary>CNI_IFNAME is taken in the container: the veth cannot be created, the address taken for it is released.</summary>
+    [RootFact]
+    public void AddIntoATakenInterfaceNameFailsAndReleasesTheAddress()
+    {
+        File.WriteAllText(Socket, "");
+        _container.ExecChecked("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p"); // no dummy module here
+        var r = _plugin.Invoke("ADD", IlaConfig, "c1", NetNsPath);
+        AssertError(r, 101);
+        Assert.Contains("rolling back", r.StdErr, StringComparison.Ordinal);
+        _container.ExecChecked("ip", "link", "del", "eth0");
+        AssertNothingLeft();
+    }
+
     [RootFact]
     public void DelOfWhatDoesNotExistSucceeds()
     {
