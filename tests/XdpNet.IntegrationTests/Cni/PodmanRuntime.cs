@@ -15,8 +15,9 @@ namespace XdpNet.IntegrationTests.Cni;
 /// <item>images and containers in the test's own storage (<c>--root</c>, <c>--runroot</c>, vfs), a busybox image made
 /// with <c>podman import</c> (no registry is reachable).</item>
 /// </list>
-/// Podman runs in the host namespace of <see cref="CniHost"/> through <c>nsenter --net</c> (not <c>ip netns exec</c>:
-/// podman bind-mounts each container's namespace under /run/netns and later calls must still see it).
+/// Podman runs in a host's namespace through <c>nsenter --net</c> (not <c>ip netns exec</c>: podman bind-mounts each
+/// container's namespace under /run/netns and later calls must still see it), with storage of its own per host, so
+/// two namespaced hosts are two podman installations sharing the configuration files.
 /// </summary>
 public sealed class PodmanRuntime : IDisposable
 {
@@ -24,8 +25,8 @@ public sealed class PodmanRuntime : IDisposable
     public const string CniConfigDirectory = "/etc/cni/net.d";
     private static readonly string[] Packages = ["podman", "containernetworking-plugins", "busybox-static", "runc"];
 
-    private readonly NetNs _host;
     private readonly string _directory;
+    private readonly List<NetNs> _hosts = [];
     private readonly string _suffix = UniqueName.Suffix(6);
     private readonly string? _originalConf;
     private readonly bool _cniDirectoryCreated;
@@ -35,9 +36,9 @@ public sealed class PodmanRuntime : IDisposable
     private static readonly string[] StateDirectories = ["/var/lib/cni", "/var/lib/containers", "/run/libpod", "/run/containers"];
     private readonly string[] _stateDirectoriesCreated;
 
-    public PodmanRuntime(NetNs host, string directory, string networkName, string pluginConfig)
+    /// <param name="networks">Network name and the plugin's object of its conflist, one file each in /etc/cni/net.d.</param>
+    public PodmanRuntime(string directory, IReadOnlyList<(string Name, string PluginConfig)> networks)
     {
-        _host = host;
         _directory = Path.Combine(directory, "podman");
         Directory.CreateDirectory(_directory);
         EnsurePackages();
@@ -71,12 +72,14 @@ public sealed class PodmanRuntime : IDisposable
                 cni_plugin_dirs = ["{plugins}", "/usr/lib/cni"]
                 network_config_dir = "{CniConfigDirectory}"
                 """);
-            NetworkName = networkName;
-            File.WriteAllText(ConflistPath, $$"""
-                { "cniVersion": "1.0.0", "name": "{{networkName}}", "plugins": [ {{pluginConfig}} ] }
-                """);
+            foreach (var (name, pluginConfig) in networks)
+            {
+                File.WriteAllText(Path.Combine(CniConfigDirectory, $"90-{name}.conflist"), $$"""
+                    { "cniVersion": "1.0.0", "name": "{{name}}", "plugins": [ {{pluginConfig}} ] }
+                    """);
+            }
             Image = "localhost/xdpnet-busybox:" + _suffix;
-            ImportBusybox();
+            BuildBusyboxArchive();
         }
         catch
         {
@@ -85,9 +88,8 @@ public sealed class PodmanRuntime : IDisposable
         }
     }
 
-    public string NetworkName { get; }
     public string Image { get; } = "";
-    public string ConflistPath => Path.Combine(CniConfigDirectory, $"90-{NetworkName}.conflist");
+    private string Archive => Path.Combine(_directory, "rootfs.tar");
 
     private static void EnsurePackages()
     {
@@ -97,25 +99,30 @@ public sealed class PodmanRuntime : IDisposable
         Command.Run("apt-get", ["install", "-y", "-qq", .. missing], TimeSpan.FromMinutes(10)).EnsureSuccess();
     }
 
-    /// <summary>A root with /bin/busybox and its applets, imported as <see cref="Image"/>.</summary>
-    private void ImportBusybox()
+    /// <summary>A root with /bin/busybox and its applets, imported as <see cref="Image"/> into each host's storage.</summary>
+    private void BuildBusyboxArchive()
     {
         var root = Path.Combine(_directory, "rootfs");
         Directory.CreateDirectory(Path.Combine(root, "bin"));
         File.Copy("/bin/busybox", Path.Combine(root, "bin", "busybox"));
         foreach (var applet in new[] { "sh", "ping", "ip", "sleep", "cat", "ls" })
             File.CreateSymbolicLink(Path.Combine(root, "bin", applet), "busybox");
-        var tar = Path.Combine(_directory, "rootfs.tar");
-        Command.RunChecked("tar", "-C", root, "-cf", tar, ".");
-        Podman(null, "import", tar, Image).EnsureSuccess();
+        Command.RunChecked("tar", "-C", root, "-cf", Archive, ".");
     }
 
-    /// <summary><c>podman ARGS</c> in the host namespace with this test's storage; <paramref name="cniArgs"/> becomes CNI_ARGS.</summary>
-    public CommandResult Podman(string? cniArgs, params string[] arguments)
+    /// <summary><c>podman ARGS</c> in <paramref name="host"/> with that host's storage; <paramref name="cniArgs"/> becomes CNI_ARGS.</summary>
+    public CommandResult Podman(NetNs host, string? cniArgs, params string[] arguments)
     {
+        if (!_hosts.Contains(host))
+        {
+            _hosts.Add(host);
+            Podman(host, null, "import", Archive, Image).EnsureSuccess();
+        }
         var info = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--net=/run/netns/" + _host.Name, "podman", "--root", Path.Combine(_directory, "storage"),
-                     "--runroot", Path.Combine(_directory, "run"), "--storage-driver", "vfs" })
+        // Directories by host number: podman refuses a runroot longer than 50 characters.
+        var n = _hosts.IndexOf(host).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var a in new[] { "--net=/run/netns/" + host.Name, "podman", "--root", Path.Combine(_directory, "storage" + n),
+                     "--runroot", Path.Combine(_directory, "run" + n), "--storage-driver", "vfs" })
             info.ArgumentList.Add(a);
         foreach (var a in arguments) info.ArgumentList.Add(a);
         if (cniArgs is not null) info.Environment["CNI_ARGS"] = cniArgs;
@@ -132,18 +139,18 @@ public sealed class PodmanRuntime : IDisposable
         return new CommandResult(line, p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>Starts a detached container on the network (busybox sleeping), with NET_RAW for ping.</summary>
-    public CommandResult Run(string name, string? cniArgs) =>
-        Podman(cniArgs, "run", "-d", "--name", name, "--network", NetworkName, "--cap-add", "NET_RAW", Image, "/bin/sleep", "600");
+    /// <summary>Starts a detached container on <paramref name="network"/> (busybox sleeping), with NET_RAW for ping.</summary>
+    public CommandResult Run(NetNs host, string network, string name, string? cniArgs) =>
+        Podman(host, cniArgs, "run", "-d", "--name", name, "--network", network, "--cap-add", "NET_RAW", Image, "/bin/sleep", "600");
 
-    public bool Ping(string container, string address) =>
-        Podman(null, "exec", container, "/bin/ping", "-6", "-c", "1", "-W", "1", address).Succeeded;
+    public bool Ping(NetNs host, string container, string address) =>
+        Podman(host, null, "exec", container, "/bin/ping", address.Contains(':', StringComparison.Ordinal) ? "-6" : "-4", "-c", "1", "-W", "1", address).Succeeded;
 
-    public bool PingEventually(string container, string address, int attempts = 8)
+    public bool PingEventually(NetNs host, string container, string address, int attempts = 8)
     {
         for (var i = 0; i < attempts; i++)
         {
-            if (Ping(container, address)) return true;
+            if (Ping(host, container, address)) return true;
             Thread.Sleep(200);
         }
         return false;
@@ -153,8 +160,11 @@ public sealed class PodmanRuntime : IDisposable
     {
         try
         {
-            Podman(null, "rm", "-af", "-t", "0");
-            Podman(null, "rmi", "-af");
+            foreach (var host in _hosts)
+            {
+                Podman(host, null, "rm", "-af", "-t", "0");
+                Podman(host, null, "rmi", "-af");
+            }
         }
 #pragma warning disable CA1031 // clean-up goes on: the configuration must be restored whatever podman says
         catch (Exception)
