@@ -88,6 +88,11 @@ public sealed class NetworkConfigTests
 
         var bad = Assert.Throws<CniException>(() => EndpointLabels.Merge(c, CniArgs.Parse("LABELS=app")));
         Assert.Equal(CniErrorCode.InvalidEnvironment, bad.Code);
+
+        // A pod name is a DNS subdomain (up to 253 characters), longer than a Kubernetes label value may be.
+        var longName = new string('p', 200);
+        Assert.Equal(longName, EndpointLabels.Merge(c, CniArgs.Parse("K8S_POD_NAME=" + longName))[EndpointLabels.PodNameLabel]);
+        Assert.Throws<CniException>(() => EndpointLabels.Merge(c, CniArgs.Parse("K8S_POD_NAME=" + new string('p', 254))));
     }
 
     [Theory]

@@ -2,8 +2,8 @@ namespace XdpNet.Cni.Configuration;
 
 /// <summary>
 /// An endpoint label "key=value" as xdpnet's policy selectors read them (Cilium's matchLabels): the key as a
-/// Kubernetes label key (an optional "source:" or DNS prefix, then name characters), the value as a Kubernetes label
-/// value. Characters that would break the CNI_ARGS or LABELS syntax (';', ',', '=') never pass.
+/// Kubernetes label key (an optional "source:" or DNS prefix, then name characters), the value in a Kubernetes label
+/// value's characters. Characters that would break the CNI_ARGS or LABELS syntax (';', ',', '=') never pass.
 /// </summary>
 internal static class EndpointLabel
 {
@@ -26,7 +26,8 @@ internal static class EndpointLabel
         {
             if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or '-' or '/' or ':')) return $"label key '{key}' may hold only letters, digits, '.', '_', '-', '/', ':'";
         }
-        if (value.Length > 63) return $"label value '{value}' is longer than 63 characters";
+        // 253, not Kubernetes' 63 for label values: io.kubernetes.pod.name carries a pod name, a DNS subdomain of up to 253.
+        if (value.Length > 253) return $"label value '{value}' is longer than 253 characters";
         foreach (var c in value)
         {
             if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or '-')) return $"label value '{value}' may hold only letters, digits, '.', '_', '-'";

@@ -204,10 +204,11 @@ internal sealed class CniPlugin(NetworkConfig config, CniEnvironment env, TextWr
             if (!found) throw Failed($"{env.IfName} has no default route {route.Dst} via {route.Gw}");
         }
 
-        JsonEndpoint(host);
+        RegisteredEndpoint(host, prev, sandboxIndex);
     }
 
-    private void JsonEndpoint(InterfaceState host)
+    /// <summary>xdpnet serves the endpoint on the host end with every address ADD reported for the container.</summary>
+    private void RegisteredEndpoint(InterfaceState host, CniResult prev, int sandboxIndex)
     {
         System.Text.Json.JsonDocument? endpoint;
         try
@@ -224,6 +225,21 @@ internal sealed class CniPlugin(NetworkConfig config, CniEnvironment env, TextWr
             var root = endpoint.RootElement;
             if (root.TryGetProperty("interface", out var iface) && iface.GetString() != host.Name)
                 throw Failed($"xdpnet's endpoint {_hostName} is on {iface.GetString()}, not {host.Name}");
+            var registered = new HashSet<IPAddress>();
+            if (root.TryGetProperty("addresses", out var addresses) && addresses.ValueKind == System.Text.Json.JsonValueKind.Array)
+            {
+                foreach (var a in addresses.EnumerateArray())
+                {
+                    var text = a.GetString() ?? "";
+                    var slash = text.IndexOf('/');
+                    if (IPAddress.TryParse(slash < 0 ? text : text[..slash], out var parsed)) registered.Add(parsed);
+                }
+            }
+            foreach (var ip in prev.Ips)
+            {
+                if (ip.Interface == sandboxIndex && CidrAddress.TryParse(ip.Address, out var address, out _) && !registered.Contains(address))
+                    throw Failed($"xdpnet's endpoint {_hostName} lacks {address}");
+            }
         }
     }
 
