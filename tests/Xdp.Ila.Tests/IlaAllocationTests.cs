@@ -21,9 +21,16 @@ public class IlaAllocationTests
         var frame = Frame(Ipv6("2001:db8:5151:0:1:0:0:2", Transport.Tcp));
 
         Run(10); // JIT and tier-up before measuring
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var hits = Run(20_000);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The smallest of a few attempts: the runtime may allocate once on this thread while it compiles the loop
+        // (on-stack replacement, tier-up; seen once under heavy load: 6,608 bytes), which is not the code's doing.
+        // An allocation per lookup or per packet shows in every attempt.
+        long allocated = long.MaxValue, hits = 0;
+        for (var attempt = 0; attempt < 5 && allocated != 0; attempt++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            hits = Run(20_000);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
         Assert.Equal(0, allocated);
         Assert.True(hits > 0);
 

@@ -67,10 +67,14 @@ public sealed class XdpNetProcess : IDisposable
             throw new InvalidOperationException($"xdpnet did not become ready ({(_process.HasExited ? $"exit {_process.ExitCode}" : "timeout")}):\n{Output}");
     }
 
-    /// <summary>Sends SIGINT (clean shutdown) and waits for the exit code.</summary>
+    /// <summary>
+    /// Asks for a clean shutdown and waits for the exit code. SIGTERM, which xdpnet handles as it does SIGINT: a
+    /// test run started in the background by a shell without job control inherits SIGINT ignored, so SIGINT would
+    /// never arrive there.
+    /// </summary>
     public int Interrupt(TimeSpan timeout)
     {
-        Command.Run("kill", "-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Command.Run("kill", "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return WaitExit(timeout);
     }
 
