@@ -178,23 +178,19 @@ public sealed class ClusterIlaMappings
     {
         var builder = new IlaMappingTableBuilder();
         foreach (var (identifier, mapping) in domain.File) builder.TryAdd(new IlaIdentifier(identifier), mapping, out _, out _);
-        foreach (var (identifier, _) in EtcdMappings(domain))
+        if (_state is not null && _state.Mappings.TryGetValue(domain.SirKey, out var mappings))
         {
-            if (domain.File.ContainsKey(identifier)) continue;
-            if (Resolve(domain, identifier, out var mapping, out var problem) && mapping is { } m) builder.TryAdd(new IlaIdentifier(identifier), m, out _, out _);
-            else if (problem is not null) Refuse(domain, identifier, problem);
+            // Straight over the entries (no lookup by text per entry); locators are few distinct strings, parsed once.
+            var locators = new Dictionary<string, ulong>(StringComparer.Ordinal);
+            foreach (var entry in mappings.Values)
+            {
+                if (!IlaIdentifier.TryParse(entry.Identifier, out var id) || domain.File.ContainsKey(id.Value)) continue;
+                if (Validate(domain, id.Value, entry, mappings, locators, out var mapping, out var problem)) builder.TryAdd(id, mapping, out _, out _);
+                else Refuse(domain, id.Value, problem!);
+            }
         }
         foreach (var (identifier, mapping) in domain.Local) builder.TryAdd(new IlaIdentifier(identifier), mapping, out _, out _);
         return builder;
-    }
-
-    private IEnumerable<(ulong Identifier, ClusterMapping Entry)> EtcdMappings(Domain domain)
-    {
-        if (_state is null || !_state.Mappings.TryGetValue(domain.SirKey, out var mappings)) yield break;
-        foreach (var entry in mappings.Values)
-        {
-            if (IlaIdentifier.TryParse(entry.Identifier, out var identifier)) yield return (identifier.Value, entry);
-        }
     }
 
     /// <summary>Writes what <paramref name="identifier"/> resolves to now into the live table.</summary>
@@ -233,6 +229,15 @@ public sealed class ClusterIlaMappings
         problem = null;
         if (_state is null || !_state.Mappings.TryGetValue(domain.SirKey, out var mappings)
             || !mappings.TryGetValue(Text(identifier), out var entry)) return false;
+        return Validate(domain, identifier, entry, mappings, null, out mapping, out problem);
+    }
+
+    /// <summary>One etcd entry checked on its own (as the file's validator checks a mapping), with the domain's mode as default.</summary>
+    private static bool Validate(Domain domain, ulong identifier, ClusterMapping entry, ImmutableDictionary<string, ClusterMapping> mappings,
+        Dictionary<string, ulong>? locators, out IlaMapping mapping, out string? problem)
+    {
+        mapping = default;
+        problem = null;
         var mode = domain.Mode;
         if (entry.ChecksumMode is not null)
         {
@@ -244,10 +249,14 @@ public sealed class ClusterIlaMappings
             }
             mode = (IlaChecksumMode)index;
         }
-        if (!IlaPrefix.TryParse(entry.Locator, out var locator))
+        if (locators is null || !locators.TryGetValue(entry.Locator, out var locator))
         {
-            problem = $"'{entry.Locator}' is not a locator";
-            return false;
+            if (!IlaPrefix.TryParse(entry.Locator, out locator))
+            {
+                problem = $"'{entry.Locator}' is not a locator";
+                return false;
+            }
+            locators?.Add(entry.Locator, locator);
         }
         var error = new IlaIdentifier(identifier).Validate(mode);
         if (error != IlaIdentifierError.None)
