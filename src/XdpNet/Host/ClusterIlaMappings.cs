@@ -80,7 +80,8 @@ public sealed class ClusterIlaMappings
 
     /// <summary>
     /// One watch response: its mapping changes are applied in place. Returns true when it also holds changes of
-    /// other kinds (endpoints, FDB, flood lists, policies, hosts) or a resynchronisation, which need a full reload.
+    /// other kinds the merged configuration uses (endpoints, FDB, flood lists, policies) or a resynchronisation, which
+    /// need a full reload.
     /// </summary>
     public bool Apply(ClusterState state, IReadOnlyList<ClusterChange> changes)
     {
@@ -109,7 +110,8 @@ public sealed class ClusterIlaMappings
                 }
                 if (change.Entry != ClusterEntryKind.Mapping)
                 {
-                    others = true;
+                    // Hosts' own keys (and keys that are no entry at all) feed no table: no reload for them.
+                    others |= change.Entry is ClusterEntryKind.Endpoint or ClusterEntryKind.Fdb or ClusterEntryKind.Flood or ClusterEntryKind.Policy;
                     continue;
                 }
                 if ((change.Current ?? change.Previous) is not ClusterMapping entry) continue;

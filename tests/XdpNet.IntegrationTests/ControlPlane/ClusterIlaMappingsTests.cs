@@ -135,6 +135,11 @@ public sealed class ClusterIlaMappingsTests
         _editor.Put(_keys.Endpoint("web"), Encoding.UTF8.GetBytes("""{"addresses":["2001:db8:5151::1:0:0:3"],"labels":[]}"""), ++_revision);
         var endpoint = new ClusterChange(ClusterChangeKind.Put, ClusterEntryKind.Endpoint, _keys.Endpoint("web"), _revision);
         Assert.True(mappings.Apply(_editor.ToState(_revision), [endpoint]));
+
+        // A host's own key (published under its lease, gone when it expires) feeds no table: no reload.
+        var host = _editor.Put(_keys.Host("n2"), Encoding.UTF8.GetBytes("""{"locators":["2001:db8:b::"]}"""), ++_revision);
+        Assert.Equal(ClusterEntryKind.Host, host.Entry);
+        Assert.False(mappings.Apply(_editor.ToState(_revision), [host]));
     }
 
     [Fact]
