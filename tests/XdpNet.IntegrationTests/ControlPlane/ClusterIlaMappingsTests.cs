@@ -106,6 +106,59 @@ public sealed class ClusterIlaMappingsTests
         Assert.Equal(C, Lookup(rebuilt, id));
     }
 
+    /// <summary>
+    /// The watch thread applies 2 000 responses while the reload thread keeps handing out the table with a file mapping
+    /// switched on and off: at the end the table holds exactly the last state's mappings (none lost to a reload, none
+    /// replayed), and the two writers never met inside the table (it refuses a second concurrent writer).
+    /// </summary>
+    [Fact]
+    public void Reloads_racing_watch_responses_lose_no_change()
+    {
+        var mappings = new ClusterIlaMappings(_log.Add);
+        mappings.Load(_editor.ToState(_revision));
+        var table = mappings.TableFor(SirPrefix, IlaChecksumMode.AdjustTransport, Own, [], []);
+        var fileId = IlaIdentifier.Parse("2:0:0:1").Value;
+        var responses = new List<(ClusterState State, ClusterChange[] Changes)>();
+        var expected = new Dictionary<ulong, ulong>();
+        for (var i = 0; i < 2_000; i++)
+        {
+            var id = 1 + i % 500;
+            var locator = i % 3 == 0 ? "2001:db8:b::" : "2001:db8:c::";
+            var change = i % 7 == 0 ? Delete(Identifier(id)) : Put(Identifier(id), locator);
+            if (i % 7 == 0) expected.Remove(IlaIdentifier.Parse(Identifier(id)).Value);
+            else expected[IlaIdentifier.Parse(Identifier(id)).Value] = IlaPrefix.Parse(locator);
+            responses.Add((_editor.ToState(_revision), [change]));
+        }
+
+        var done = 0;
+        var reloads = 0;
+        var reloader = new Thread(() =>
+        {
+            while (Volatile.Read(ref done) == 0)
+            {
+                var file = Interlocked.Increment(ref reloads) % 2 == 0 ? new Dictionary<ulong, IlaMapping> { [fileId] = new IlaMapping(B, IlaChecksumMode.AdjustTransport) } : [];
+                Assert.Same(table, mappings.TableFor(SirPrefix, IlaChecksumMode.AdjustTransport, Own, file, []));
+            }
+            mappings.TableFor(SirPrefix, IlaChecksumMode.AdjustTransport, Own, [], []);
+        });
+        reloader.Start();
+        for (var i = 0; i < responses.Count; i++)
+        {
+            // Now and then, let the reloader catch up (the machine may be busy): the race must really happen.
+            var seen = Volatile.Read(ref reloads);
+            if (i % 200 == 0) SpinWait.SpinUntil(() => Volatile.Read(ref reloads) > seen, TimeSpan.FromSeconds(10));
+            mappings.Apply(responses[i].State, responses[i].Changes);
+        }
+        Volatile.Write(ref done, 1);
+        reloader.Join();
+
+        Assert.True(reloads >= 10, $"{reloads} reloads");
+        Assert.Equal(expected.Count, table.Count);
+        foreach (var (id, locator) in expected) Assert.Equal(locator, Lookup(table, id));
+        Assert.False(table.TryLookup(fileId, out _));
+        Assert.Equal(1, mappings.Rebuilds);
+    }
+
     [Fact]
     public void Bad_entries_are_refused_one_by_one_and_other_changes_ask_for_a_reload()
     {
