@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 OUT = os.path.abspath(sys.argv[1])
 
@@ -329,6 +330,21 @@ def notes():
     return out
 
 
+def controlplane_section():
+    """Issue 7's control-plane figures (perf/study-results/controlplane.md), measured by their own commands, folded in
+    so the benchmark report has them beside the data-plane figures; marked as not measured by this run."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "study-results", "controlplane.md")
+    if not os.path.exists(path):
+        return []
+    out = ["## Control plane (imported: measured separately, not by this run)", "",
+           f"From `perf/study-results/controlplane.md` (modified {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(os.path.getmtime(path)))}).", ""]
+    for line in open(path).read().splitlines():
+        if line.startswith("# "):
+            continue
+        out.append("#" + line if line.startswith("#") else line)
+    return out + [""]
+
+
 def main():
     write_summary()
     env = open(os.path.join(OUT, "env.txt")).read() if os.path.exists(os.path.join(OUT, "env.txt")) else ""
@@ -395,6 +411,7 @@ def main():
     if failed:
         md += ["## Failures", ""] + [f"- {f}" for f in failed] + [""]
     md.append(micro_tables())
+    md += controlplane_section()
     with open(os.path.join(OUT, "report.md"), "w") as f:
         f.write("\n".join(md))
 
