@@ -8,6 +8,7 @@ import csv
 import glob
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -330,6 +331,44 @@ def notes():
     return out
 
 
+def repetitions_section():
+    """The smallest N's pps and single-stream TCP per repetition, in run order, with the load average the study logged
+    after each repetition: on a shared machine the spread between repetitions is mostly other jobs, and this shows
+    which repetitions they fell on."""
+    per = {}
+    for r in csv.DictReader(open(os.path.join(OUT, "raw.csv"))):
+        try:
+            per[(r["contender"], int(r["n"]), r["measure"], int(r["rep"]))] = float(r["value"])
+        except (ValueError, TypeError):
+            continue
+    reps = sorted({k[3] for k in per})
+    if len(reps) < 2:
+        return []
+    loads = {}
+    log = os.path.join(OUT, "study.log")
+    if os.path.exists(log):
+        for line in open(log):
+            m = re.search(r"\[study (\S+) .*repetition (\d+) of \d+ done(?: \(load average ([\d. ]+)\))?", line)
+            if m:
+                loads[int(m.group(2))] = f"{m.group(1)}" + (f", load {m.group(3).strip()}" if m.group(3) else "")
+    out = ["## Repetitions in run order", "",
+           "Each repetition visits every contender (repetitions are the outer loop). The smallest N of each contender; "
+           "the row under the header is when the repetition ended (and the load average, where the study logged it).", ""]
+    for measure, title, scale, digits in (("pps", "64-byte UDP, Mpps at the sink", 1e-6, 3), ("tcp1_gbps", "TCP 1 stream, Gbit/s", 1, 2)):
+        cs = [c for c in MAIN + TUNED if any(k[0] == c and k[2] == measure for k in per)]
+        if not cs:
+            continue
+        out += [f"**{title}**", "", "| contender | N | " + " | ".join(f"rep {r}" for r in reps) + " |",
+                "|---|---:|" + "---:|" * len(reps),
+                "| (ended) | | " + " | ".join(loads.get(r, "") for r in reps) + " |"]
+        for c in cs:
+            n = min(k[1] for k in per if k[0] == c and k[2] == measure)
+            out.append(f"| {c} | {n} | " + " | ".join(
+                f"{per[(c, n, measure, r)] * scale:.{digits}f}" if (c, n, measure, r) in per else "–" for r in reps) + " |")
+        out.append("")
+    return out
+
+
 def controlplane_section():
     """Issue 7's control-plane figures (perf/study-results/controlplane.md), measured by their own commands, folded in
     so the benchmark report has them beside the data-plane figures; marked as not measured by this run."""
@@ -410,6 +449,7 @@ def main():
     md.append("")
     if failed:
         md += ["## Failures", ""] + [f"- {f}" for f in failed] + [""]
+    md += repetitions_section()
     md.append(micro_tables())
     md += controlplane_section()
     with open(os.path.join(OUT, "report.md"), "w") as f:
