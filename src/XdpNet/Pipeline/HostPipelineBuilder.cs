@@ -322,6 +322,24 @@ public static class HostPipelineBuilder
     /// <summary>Every IPv6 (link-local included) and IPv4 unicast address of each interface of this network namespace.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> KernelAddressesByInterface()
     {
+        // .NET builds its interface list from several netlink/getifaddrs reads: while container veths are being created
+        // and deleted (50 concurrent CNI ADDs/DELs) an interface can change between them and the enumeration throws
+        // ("An invalid IP address was specified"). A later snapshot is consistent again: retry a few times.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return ReadKernelAddresses();
+            }
+            catch (Exception e) when (attempt < 8 && e is ArgumentException or NetworkInformationException or InvalidOperationException)
+            {
+                Thread.Sleep(10 * attempt);
+            }
+        }
+    }
+
+    private static Dictionary<string, IReadOnlyList<IPAddress>> ReadKernelAddresses()
+    {
         var result = new Dictionary<string, IReadOnlyList<IPAddress>>(StringComparer.Ordinal);
         foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
         {

@@ -91,13 +91,11 @@ public static class SteeringRulesFactory
     public static IReadOnlyList<IPAddress> LocalAddresses()
     {
         var list = new List<IPAddress>();
-        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        foreach (var addresses in HostPipelineBuilder.KernelAddressesByInterface().Values)
         {
-            foreach (var u in nic.GetIPProperties().UnicastAddresses)
+            foreach (var a in addresses)
             {
-                var a = u.Address;
-                if (a.IsIPv6LinkLocal) continue;
-                list.Add(a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a);
+                if (!a.IsIPv6LinkLocal) list.Add(a);
             }
         }
         return list;
