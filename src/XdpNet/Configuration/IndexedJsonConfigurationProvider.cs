@@ -11,13 +11,12 @@ namespace XdpNet.Configuration;
 /// </summary>
 internal sealed class IndexedJsonConfigurationProvider(JsonConfigurationSource source) : JsonConfigurationProvider(source)
 {
-    private Dictionary<string, List<string>> _children = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, HashSet<string>> _children = new(StringComparer.OrdinalIgnoreCase);
 
     public override void Load(Stream stream)
     {
         base.Load(stream);
-        var children = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
-        var seen = new HashSet<(string, string)>(ParentChildComparer.Instance);
+        var children = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
         foreach (var key in Data.Keys)
         {
             var start = 0;
@@ -25,12 +24,8 @@ internal sealed class IndexedJsonConfigurationProvider(JsonConfigurationSource s
             {
                 var end = key.IndexOf(ConfigurationPath.KeyDelimiter, start, StringComparison.Ordinal);
                 var parent = start == 0 ? "" : key[..(start - 1)];
-                var child = end < 0 ? key[start..] : key[start..end];
-                if (seen.Add((parent, child)))
-                {
-                    if (!children.TryGetValue(parent, out var list)) children[parent] = list = [];
-                    list.Add(child);
-                }
+                if (!children.TryGetValue(parent, out var set)) children[parent] = set = new(StringComparer.OrdinalIgnoreCase);
+                set.Add(end < 0 ? key[start..] : key[start..end]);
                 if (end < 0) break;
                 start = end + 1;
             }
@@ -44,17 +39,6 @@ internal sealed class IndexedJsonConfigurationProvider(JsonConfigurationSource s
         if (_children.TryGetValue(parentPath ?? "", out var mine)) results.AddRange(mine);
         results.Sort(ConfigurationKeyComparer.Instance);
         return results;
-    }
-
-    private sealed class ParentChildComparer : IEqualityComparer<(string Parent, string Child)>
-    {
-        public static readonly ParentChildComparer Instance = new();
-
-        public bool Equals((string Parent, string Child) x, (string Parent, string Child) y) =>
-            StringComparer.OrdinalIgnoreCase.Equals(x.Parent, y.Parent) && StringComparer.OrdinalIgnoreCase.Equals(x.Child, y.Child);
-
-        public int GetHashCode((string Parent, string Child) obj) =>
-            HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(obj.Parent), StringComparer.OrdinalIgnoreCase.GetHashCode(obj.Child));
     }
 }
 
