@@ -36,7 +36,7 @@ DESCRIPTION = {
 
 def read_raw():
     rows = list(csv.DictReader(open(os.path.join(OUT, "raw.csv"))))
-    data, tools = {}, {}
+    data, tools, per_rep = {}, {}, {}
     for r in rows:
         if r["value"] in ("", None):
             continue
@@ -48,10 +48,11 @@ def read_raw():
             continue
         data.setdefault((r["contender"], int(r["n"]), r["measure"]), []).append(v)
         tools[(r["contender"], r["measure"])] = r["tool"]
-    return data, tools
+        per_rep[(r["contender"], int(r["n"]), r["measure"], int(r["rep"]))] = v
+    return data, tools, per_rep
 
 
-DATA, TOOLS = read_raw()
+DATA, TOOLS, PER_REP = read_raw()
 CONTENDERS = [c for c in ["gen-ceiling"] + MAIN + TUNED if any(k[0] == c for k in DATA)]
 NS = sorted({k[1] for k in DATA})
 
@@ -335,12 +336,7 @@ def repetitions_section():
     """The smallest N's pps and single-stream TCP per repetition, in run order, with the load average the study logged
     after each repetition: on a shared machine the spread between repetitions is mostly other jobs, and this shows
     which repetitions they fell on."""
-    per = {}
-    for r in csv.DictReader(open(os.path.join(OUT, "raw.csv"))):
-        try:
-            per[(r["contender"], int(r["n"]), r["measure"], int(r["rep"]))] = float(r["value"])
-        except (ValueError, TypeError):
-            continue
+    per = PER_REP
     reps = sorted({k[3] for k in per})
     if len(reps) < 2:
         return []
